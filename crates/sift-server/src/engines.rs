@@ -1,0 +1,62 @@
+//! One columnar index per account, kept in memory and caught up from the store's
+//! change sequence before each use, so it is correct after a restart, on every
+//! replica, and cheap when little changed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use sift_engine::AccountIndex;
+use sift_store::{Store, StoreError};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+
+#[derive(Default)]
+pub struct Engines {
+    indexes: Mutex<HashMap<i64, Arc<AsyncMutex<AccountIndex>>>>,
+}
+
+/// A caught-up index, locked for the caller.
+pub type IndexGuard = OwnedMutexGuard<AccountIndex>;
+
+impl Engines {
+    fn slot(&self, account_id: i64) -> Arc<AsyncMutex<AccountIndex>> {
+        let mut map = match self.indexes.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry(account_id).or_insert_with(|| Arc::new(AsyncMutex::new(AccountIndex::new(chrono_tz::UTC)))).clone()
+    }
+
+    /// The account's index with every committed change applied.
+    pub async fn caught_up(&self, store: &Store, account_id: i64) -> Result<IndexGuard, StoreError> {
+        let mut guard = self.slot(account_id).lock_owned().await;
+        let started = Instant::now();
+        let mut batch = store.changes_since(account_id, guard.applied_seq()).await?;
+        let tz: chrono_tz::Tz = batch.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        if tz != guard.tz() {
+            // Dates are indexed in the account's local time: rebuild on a zone change.
+            *guard = AccountIndex::new(tz);
+            batch = store.changes_since(account_id, 0).await?;
+        }
+        if batch.up_to_seq == guard.applied_seq() && guard.applied_seq() > 0 {
+            return Ok(guard);
+        }
+        let n = batch.changes.len();
+        let read = started.elapsed();
+        let guard = tokio::task::spawn_blocking(move || {
+            guard.apply(&batch.fields, batch.changes, batch.up_to_seq);
+            guard
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("index update failed: {e}")))?;
+        tracing::debug!(account_id, changes = n, read_ms = read.as_millis() as u64, total_ms = started.elapsed().as_millis() as u64, "index caught up");
+        Ok(guard)
+    }
+
+    /// Drops an account's index (it is rebuilt on next use).
+    pub fn forget(&self, account_id: i64) {
+        if let Ok(mut m) = self.indexes.lock() {
+            m.remove(&account_id);
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The import worker: claims an import, reads its CSV and writes it in chunks. Each
+//! chunk (its contacts, the counters, the fault rows and how many rows are done) is
+//! one transaction, so a process killed mid-import resumes at the last chunk and
+//! counts nothing twice. A broken row becomes a fault row; it never stops the rest.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use sift_core::model::{email_key, parse_email, ContactStatus, DataField, EmailType, ImportStatus, OptInType};
+use sift_core::record::FieldValue;
+use sift_store::contacts::ImportRow;
+use sift_store::imports::Import;
+
+use crate::app::AppState;
+
+/// Strips a UTF-8 byte-order mark.
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// The header row of a CSV file.
+pub fn read_header(bytes: &[u8]) -> Result<Vec<String>, String> {
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(without_bom(bytes));
+    let h = rdr.headers().map_err(|_| "The file is not a readable CSV file (it must be UTF-8 text)".to_string())?;
+    Ok(h.iter().map(|s| s.trim().to_string()).collect())
+}
+
+/// The index of the `Email` column (any case).
+pub fn email_column(header: &[String]) -> Option<usize> {
+    header.iter().position(|h| h.eq_ignore_ascii_case("email") || h.eq_ignore_ascii_case("e-mail") || h.eq_ignore_ascii_case("emailaddress"))
+}
+
+/// What each column of the file means.
+enum Column {
+    Email,
+    OptInType,
+    EmailType,
+    Field(DataField),
+    Ignored,
+}
+
+fn columns(header: &[String], fields: &[DataField]) -> Vec<Column> {
+    let email = email_column(header);
+    header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if Some(i) == email {
+                Column::Email
+            } else if h.eq_ignore_ascii_case("optintype") {
+                Column::OptInType
+            } else if h.eq_ignore_ascii_case("emailtype") {
+                Column::EmailType
+            } else if let Some(f) = fields.iter().find(|f| f.name.eq_ignore_ascii_case(h)) {
+                Column::Field(f.clone())
+            } else {
+                Column::Ignored
+            }
+        })
+        .collect()
+}
+
+/// One data row, parsed: a valid import row, or the reason it is a fault.
+fn parse_row(cols: &[Column], rec: &csv::StringRecord) -> Result<ImportRow, &'static str> {
+    let mut row = ImportRow { email: String::new(), opt_in: None, email_type: None, data: Vec::new() };
+    let mut has_email = false;
+    for (i, col) in cols.iter().enumerate() {
+        let cell = rec.get(i).unwrap_or("");
+        match col {
+            Column::Email => {
+                row.email = parse_email(cell).ok_or("Invalid Entries")?;
+                has_email = true;
+            }
+            Column::OptInType if !cell.trim().is_empty() => row.opt_in = Some(OptInType::parse(cell).ok_or("Invalid Entries")?),
+            Column::EmailType if !cell.trim().is_empty() => row.email_type = Some(EmailType::parse(cell).ok_or("Invalid Entries")?),
+            Column::Field(f) => {
+                let v = FieldValue::from_text(f.kind, cell).map_err(|_| "Invalid Entries")?;
+                if let Some(FieldValue::Str(s)) = &v {
+                    if s.len() > sift_core::model::MAX_STRING_VALUE_LEN {
+                        return Err("Invalid Entries");
+                    }
+                }
+                // An empty cell leaves the field as it is.
+                if v.is_some() {
+                    row.data.push((f.id, v));
+                }
+            }
+            _ => {}
+        }
+    }
+    if !has_email {
+        return Err("Invalid Entries");
+    }
+    Ok(row)
+}
+
+fn fault_line(reason: &str, rec: Option<&csv::StringRecord>) -> String {
+    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    let mut fields: Vec<&str> = vec![reason];
+    if let Some(r) = rec {
+        fields.extend(r.iter());
+    }
+    let _ = w.write_record(&fields);
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+fn status_reason(s: ContactStatus) -> (&'static str, fn(&mut sift_store::imports::ImportReport)) {
+    match s {
+        ContactStatus::HardBounced => ("Hard Bounced", |r| r.hard_bounced += 1),
+        ContactStatus::SoftBounced => ("Soft Bounced", |r| r.soft_bounced += 1),
+        ContactStatus::IspComplained | ContactStatus::DirectComplaint => ("Isp Complaints", |r| r.isp_complaints += 1),
+        ContactStatus::MailBlocked => ("Mail Blocked", |r| r.mail_blocked += 1),
+        ContactStatus::DomainSuppression => ("Domain Suppressed", |r| r.domain_suppressed += 1),
+        ContactStatus::Unsubscribed => ("Unsubscribed", |r| r.unsubscribed += 1),
+        _ => ("Suppressed by you", |r| r.suppressed_contacts += 1),
+    }
+}
+
+/// Runs one claimed import to its end.
+pub async fn process(st: &AppState, mut imp: Import, file: Vec<u8>) -> anyhow::Result<()> {
+    let owner = st.worker_id.clone();
+    let started = Instant::now();
+    let fields = st.store.data_fields(imp.account_id).await?;
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(without_bom(&file));
+    let header = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(_) => {
+            st.store.finish_import(&imp, &owner, ImportStatus::InvalidFileFormat, Some("The file is not a readable CSV file")).await?;
+            return Ok(());
+        }
+    };
+    if imp.faults.is_empty() {
+        imp.faults = fault_line("Reason", Some(&header));
+    }
+    let header_names: Vec<String> = header.iter().map(|s| s.trim().to_string()).collect();
+    let cols = columns(&header_names, &fields);
+    let chunk = st.config.import_chunk.max(1);
+    let resume_at = imp.rows_done as usize;
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut batch: Vec<ImportRow> = Vec::with_capacity(chunk);
+    let mut batch_recs: Vec<csv::StringRecord> = Vec::with_capacity(chunk);
+    let mut pending_faults = String::new();
+    let mut pending_report = imp.report;
+    let mut row_index = 0usize;
+    let mut since_flush = 0usize;
+    let mut records = rdr.into_records();
+    loop {
+        let next = records.next();
+        let done = next.is_none();
+        if let Some(result) = next {
+            let this = row_index;
+            row_index += 1;
+            let parsed = match &result {
+                Ok(rec) => parse_row(&cols, rec).and_then(|r| if seen.insert(email_key(&r.email)) { Ok(r) } else { Err("Duplicate") }),
+                Err(_) => Err("Invalid Entries"),
+            };
+            if this < resume_at {
+                continue; // already written before a restart; `seen` is rebuilt.
+            }
+            since_flush += 1;
+            match parsed {
+                Ok(r) => {
+                    batch.push(r);
+                    batch_recs.push(result.unwrap_or_default());
+                }
+                Err(reason) => {
+                    if reason == "Duplicate" {
+                        pending_report.duplicate_emails += 1;
+                    } else {
+                        pending_report.invalid_entries += 1;
+                    }
+                    let rec = result.ok();
+                    pending_faults.push_str(&fault_line(reason, rec.as_ref()));
+                }
+            }
+        }
+        if !done && since_flush < chunk {
+            continue;
+        }
+        since_flush = 0;
+        let mut w = st.store.write().await?;
+        let result = st.store.import_batch(&mut w.tx, imp.account_id, &fields, &batch, imp.book_id, imp.merge).await?;
+        pending_report.new_contacts += result.counts.new_contacts;
+        pending_report.updated_contacts += result.counts.updated_contacts;
+        for (i, status) in &result.suppressed {
+            let (reason, count) = status_reason(*status);
+            count(&mut pending_report);
+            pending_faults.push_str(&fault_line(reason, batch_recs.get(*i)));
+        }
+        let mut next = imp.clone();
+        next.rows_done = row_index as i64;
+        next.report = pending_report;
+        next.faults.push_str(&pending_faults);
+        if !st.store.import_progress(&mut w.tx, &next, &owner, st.lease_ms()).await? {
+            tracing::warn!(import = %imp.id, "import lease lost; another worker took it over");
+            return Ok(());
+        }
+        w.commit().await?;
+        imp = next;
+        pending_faults.clear();
+        batch.clear();
+        batch_recs.clear();
+        tracing::info!(import = %imp.id, rows = imp.rows_done, new = imp.report.new_contacts, updated = imp.report.updated_contacts,
+            faults = imp.report.invalid_entries + imp.report.duplicate_emails, "import progress");
+        if done {
+            break;
+        }
+    }
+    st.store.finish_import(&imp, &owner, ImportStatus::Finished, None).await?;
+    let secs = started.elapsed().as_secs_f64();
+    tracing::info!(import = %imp.id, rows = imp.rows_done, seconds = secs, rate = (imp.rows_done as f64 / secs.max(1e-9)) as u64, "import finished");
+    Ok(())
+}
