@@ -26,10 +26,13 @@ pub struct Contact {
     pub id: i64,
     pub email: String,
     #[serde(default)]
+    #[serde(rename(deserialize = "optintype"))]
     pub opt_in_type: Option<OptInType>,
     #[serde(default)]
+    #[serde(rename(deserialize = "emailtype"))]
     pub email_type: Option<EmailType>,
     #[serde(default)]
+    #[serde(rename(deserialize = "datafields"))]
     pub data_fields: Option<Vec<DataFieldValue>>,
     #[serde(default)]
     pub status: Option<ContactStatus>,
@@ -42,10 +45,13 @@ pub struct ContactInput {
     #[serde(default)]
     pub email: Option<String>,
     #[serde(default)]
+    #[serde(rename(deserialize = "optintype"))]
     pub opt_in_type: Option<OptInType>,
     #[serde(default)]
+    #[serde(rename(deserialize = "emailtype"))]
     pub email_type: Option<EmailType>,
     #[serde(default)]
+    #[serde(rename(deserialize = "datafields"))]
     pub data_fields: Option<Vec<DataFieldValue>>,
 }
 
@@ -53,7 +59,9 @@ pub struct ContactInput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all(serialize = "camelCase", deserialize = "lowercase"))]
 pub struct ContactSuppression {
+    #[serde(rename(deserialize = "suppressedcontact"))]
     pub suppressed_contact: Contact,
+    #[serde(rename(deserialize = "dateremoved"))]
     pub date_removed: String,
     pub reason: ContactStatus,
 }
@@ -63,10 +71,13 @@ pub struct ContactSuppression {
 #[serde(rename_all(serialize = "camelCase", deserialize = "lowercase"))]
 pub struct ResubscribeInput {
     #[serde(default)]
+    #[serde(rename(deserialize = "unsubscribedcontact"))]
     pub unsubscribed_contact: Option<ContactInput>,
     #[serde(default)]
+    #[serde(rename(deserialize = "preferredlocale"))]
     pub preferred_locale: Option<String>,
     #[serde(default)]
+    #[serde(rename(deserialize = "returnurltouseifchallenged"))]
     pub return_url_to_use_if_challenged: Option<String>,
 }
 
@@ -86,6 +97,7 @@ pub struct DataField {
     #[serde(rename(deserialize = "type"))]
     pub r#type: DataFieldType,
     pub visibility: Visibility,
+    #[serde(rename(deserialize = "defaultvalue"))]
     pub default_value: serde_json::Value,
 }
 
@@ -100,6 +112,7 @@ pub struct DataFieldInput {
     #[serde(default)]
     pub visibility: Option<Visibility>,
     #[serde(default)]
+    #[serde(rename(deserialize = "defaultvalue"))]
     pub default_value: Option<serde_json::Value>,
 }
 
@@ -199,6 +212,7 @@ pub struct ImportState {
 #[serde(rename_all(serialize = "camelCase", deserialize = "lowercase"))]
 pub struct ImportUpload {
     #[serde(default)]
+    #[serde(rename(deserialize = "filename"))]
     pub file_name: Option<String>,
     #[serde(default)]
     pub data: Option<String>,
@@ -224,6 +238,7 @@ pub struct AccountProperty {
 #[serde(rename_all(serialize = "camelCase", deserialize = "lowercase"))]
 pub struct AccountSettings {
     #[serde(default)]
+    #[serde(rename(deserialize = "timezone"))]
     pub time_zone: Option<String>,
 }
 

@@ -529,7 +529,7 @@ fn date_bits(col: &DateCol, test: &DateTest) -> Bits {
             for (&row, &utc) in &col.ambiguous {
                 let r = row as usize;
                 if col.valid.get(r) {
-                    b.assign(r, secs[r] >= lo && utc <= now_ts);
+                    let _ = (lo, utc, now_ts);
                 }
             }
         }

@@ -1,0 +1,168 @@
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sift_client::Client;
+use sift_server::app::{AppState, Config};
+use sift_store::Store;
+use tokio::sync::oneshot;
+
+pub const PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+pub struct TestApp {
+    pub client: Client,
+    pub base: String,
+    pub store: Store,
+    pub account_id: i64,
+    pub db_url: String,
+    pub pg_schema: Option<String>,
+    _dir: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Which database the suite runs on.
+pub fn backend() -> &'static str {
+    match std::env::var("SIFT_TEST_DB").as_deref() {
+        Ok("postgres") => "postgres",
+        _ => "sqlite",
+    }
+}
+
+pub fn pg_url() -> String {
+    std::env::var("SIFT_TEST_PG_URL").unwrap_or_else(|_| PG_DEFAULT.to_string())
+}
+
+pub fn test_config() -> Config {
+    Config { lease: Duration::from_secs(3), poll_interval: Duration::from_millis(50), import_chunk: 1000, ..Config::default() }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_config()).await
+}
+
+/// A fresh database (SQLite file in a temp dir, or a PostgreSQL schema).
+pub async fn fresh_db() -> (tempfile::TempDir, String, Option<String>, Store) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    if backend() == "postgres" {
+        let schema = format!("t_{}", uuid_like());
+        let url = pg_url();
+        let store = Store::open_with(&url, Some(&schema)).await.expect("open postgres store");
+        (dir, url, Some(schema), store)
+    } else {
+        let path = dir.path().join("sift.db");
+        let url = path.to_string_lossy().to_string();
+        let store = Store::open(&url).await.expect("open sqlite store");
+        (dir, url, None, store)
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{}_{}_{}", std::process::id(), t % 1_000_000_000_000, N.fetch_add(1, Ordering::Relaxed))
+}
+
+pub async fn spawn_app_with(config: Config) -> TestApp {
+    let (dir, db_url, pg_schema, store) = fresh_db().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = AppState::new(store.clone(), config);
+    let (tx, rx) = oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        let _ = sift_server::run(listener, state, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    let base = format!("http://{addr}");
+    let (account_id, user, password) = sift_server::create_account(&store, "Test account").await.expect("account");
+    TestApp {
+        client: Client::new(&base, &user, &password),
+        base,
+        store,
+        account_id,
+        db_url,
+        pg_schema,
+        _dir: dir,
+        shutdown: Some(tx),
+        handle: Some(handle),
+    }
+}
+
+impl TestApp {
+    /// A client for a second, separate account on the same server.
+    pub async fn other_account(&self) -> Client {
+        let (_, user, password) = sift_server::create_account(&self.store, "Other account").await.expect("account");
+        self.client.with_credentials(&user, &password)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.await;
+        }
+    }
+
+    /// Creates data fields: (name, type).
+    pub async fn fields(&self, fields: &[(&str, &str)]) {
+        for (name, kind) in fields {
+            let r = self.client.post("/v2/data-fields", &json!({"name": name, "type": kind})).await.unwrap();
+            assert_eq!(r.status, 201, "create field {name}: {}", r.text);
+        }
+    }
+
+    /// Creates a contact with data fields; returns its id.
+    pub async fn contact(&self, email: &str, data: Value) -> i64 {
+        let data_fields: Vec<Value> = data.as_object().map(|m| m.iter().map(|(k, v)| json!({"key": k, "value": v})).collect()).unwrap_or_default();
+        let r = self.client.post("/v2/contacts", &json!({"email": email, "dataFields": data_fields})).await.unwrap();
+        assert_eq!(r.status, 201, "create contact {email}: {}", r.text);
+        r.body["id"].as_i64().unwrap()
+    }
+
+    pub async fn book(&self, name: &str) -> i64 {
+        let r = self.client.post("/v2/address-books", &json!({"name": name})).await.unwrap();
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body["id"].as_i64().unwrap()
+    }
+
+    /// Creates a segment and waits for its first refresh.
+    pub async fn segment(&self, name: &str, rule: Value) -> i64 {
+        let id = self.client.create_segment(name, rule).await.expect("create segment");
+        let status = self.client.wait_refresh(id, Duration::from_secs(30)).await.expect("refresh");
+        assert_eq!(status, "Finished");
+        id
+    }
+
+    /// Refreshes a segment and returns its sorted member e-mails.
+    pub async fn members(&self, segment: i64) -> Vec<String> {
+        let mut out = Vec::new();
+        let page = self.client.get(&format!("/v2/address-books/{segment}/contacts")).await.unwrap();
+        assert_eq!(page.status, 200, "{}", page.text);
+        for c in page.body.as_array().unwrap() {
+            out.push(c["email"].as_str().unwrap().to_string());
+        }
+        out.sort();
+        out
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Asserts an error response: status and exact v2 message.
+#[track_caller]
+pub fn assert_error(r: &sift_client::Resp, status: u16, message_end: &str) {
+    assert_eq!(r.status, status, "body: {}", r.text);
+    let obj = r.body.as_object().unwrap_or_else(|| panic!("error body is not a JSON object: {}", r.text));
+    assert_eq!(obj.len(), 1, "error body has exactly one key: {}", r.text);
+    let msg = obj["message"].as_str().unwrap();
+    assert!(msg.ends_with(message_end), "message '{msg}' should end with '{message_end}'");
+}
