@@ -73,6 +73,8 @@ impl Store {
             .bind(default_value.map(|v| v.to_json().to_string()))
             .execute(&mut *w.tx)
             .await?;
+        // A new field is a new column for the engine: advance the sequence.
+        crate::next_change_seq(&mut w.tx, account_id).await?;
         w.commit().await?;
         Ok(DataField { id, name: name.to_string(), kind, visibility, default_value: default_value.cloned() })
     }

@@ -62,12 +62,21 @@ async fn run(st: &AppState, r: Refresh) {
     let _ = stop_tx.send(true);
     let _ = hb.await;
     if let Err(e) = result {
+        // A database hiccup is recoverable: keep the job (its lease lapses and it is
+        // run again, up to the attempt limit). A rule problem is not: fail it now.
+        if let Some(sift_store::StoreError::Db(db)) = e.downcast_ref::<sift_store::StoreError>() {
+            tracing::warn!(segment = r.segment_id, error = %db, "refresh hit a database error; it will be retried after its lease");
+            return;
+        }
         let reason = match e.downcast_ref::<SiftError>() {
             Some(se) => se.text.clone().unwrap_or_else(|| se.message()),
-            None => {
+            None => match e.downcast_ref::<sift_store::StoreError>() {
+                Some(sift_store::StoreError::Domain(se)) => se.text.clone().unwrap_or_else(|| se.message()),
+                _ => {
                 tracing::error!(segment = r.segment_id, error = %e, "refresh failed");
                 format!("The refresh failed: {e}")
-            }
+                }
+            },
         };
         if let Err(e) = st.store.fail_refresh(r.account_id, r.id, &st.worker_id, &reason).await {
             tracing::error!(error = %e, "recording a failed refresh failed; its lease will lapse and it will be retried");
