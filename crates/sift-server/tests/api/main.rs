@@ -7,6 +7,7 @@ mod helpers;
 
 mod accounts;
 mod books;
+mod crash;
 mod contacts;
 mod fields;
 mod imports;
