@@ -42,7 +42,10 @@ impl Dict {
 
     pub fn get(&self, code: u32) -> &str {
         let c = code as usize;
-        match (c.checked_sub(1).and_then(|p| self.ends.get(p)), self.ends.get(c)) {
+        match (
+            c.checked_sub(1).and_then(|p| self.ends.get(p)),
+            self.ends.get(c),
+        ) {
             (Some(&start), Some(&end)) if c > 0 => self.buf.get(start..end).unwrap_or(""),
             _ => "",
         }
@@ -128,14 +131,17 @@ impl Dict {
 
     /// Rebuilds without unused strings; returns old code → new code (0 for dropped).
     pub fn rebuild(&mut self) -> Vec<u32> {
-        let mut fresh = Dict { hasher: self.hasher.clone(), ..Dict::default() };
+        let mut fresh = Dict {
+            hasher: self.hasher.clone(),
+            ..Dict::default()
+        };
         let mut remap = vec![EMPTY; self.ends.len()];
-        for code in 1..self.ends.len() {
+        for (code, slot) in remap.iter_mut().enumerate().skip(1) {
             let refs = self.refs[code];
             if refs > 0 {
                 let new = fresh.intern(self.get(code as u32));
                 fresh.refs[new as usize] = refs;
-                remap[code] = new;
+                *slot = new;
             }
         }
         *self = fresh;
@@ -143,7 +149,10 @@ impl Dict {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.buf.capacity() + self.ends.capacity() * 8 + self.refs.capacity() * 4 + self.table.capacity() * 4
+        self.buf.capacity()
+            + self.ends.capacity() * 8
+            + self.refs.capacity() * 4
+            + self.table.capacity() * 4
     }
 }
 

@@ -9,7 +9,9 @@
 //! the complement of its positive twin within the live rows, like `not`.
 
 use crate::bits::{build, Bits};
-use crate::column::{day_start, local_secs, BoolCol, DataColumn, DateCol, NumCol, StrCol, SECS_PER_DAY};
+use crate::column::{
+    day_start, local_secs, BoolCol, DataColumn, DateCol, NumCol, StrCol, SECS_PER_DAY,
+};
 use crate::dict::EMPTY;
 use crate::AccountIndex;
 use chrono::{Datelike, NaiveDate};
@@ -22,11 +24,18 @@ use std::collections::HashMap;
 /// Most levels of segments referring to segments followed in one evaluation.
 const MAX_SEGMENT_NESTING: usize = 64;
 
-pub(crate) fn evaluate(idx: &AccountIndex, rule: &ResolvedRule, ctx: &EvalContext) -> Result<Bits, SiftError> {
+pub(crate) fn evaluate(
+    idx: &AccountIndex,
+    rule: &ResolvedRule,
+    ctx: &EvalContext,
+) -> Result<Bits, SiftError> {
     if ctx.tz != idx.tz {
         return Err(SiftError::new(
             ErrorCode::Unknown,
-            format!("The contact index is kept in time zone {}, not {}", idx.tz, ctx.tz),
+            format!(
+                "The contact index is kept in time zone {}, not {}",
+                idx.tz, ctx.tz
+            ),
         ));
     }
     let now_local = local_secs(ctx.now, idx.tz);
@@ -34,12 +43,20 @@ pub(crate) fn evaluate(idx: &AccountIndex, rule: &ResolvedRule, ctx: &EvalContex
     let mut compiler = Compiler {
         idx,
         ctx,
-        clock: Clock { now_ts: ctx.now.timestamp(), now_local, today },
+        clock: Clock {
+            now_ts: ctx.now.timestamp(),
+            now_local,
+            today,
+        },
         segments: HashMap::new(),
         stack: Vec::new(),
     };
     let plan = compiler.node(rule.root(), rule)?;
-    let mut runner = Runner { idx, segments: &compiler.segments, cache: HashMap::new() };
+    let mut runner = Runner {
+        idx,
+        segments: &compiler.segments,
+        cache: HashMap::new(),
+    };
     Ok(runner.plan(&plan))
 }
 
@@ -60,20 +77,40 @@ enum Plan<'a> {
 enum Leaf<'a> {
     Nothing,
     /// Rows whose code is `code`.
-    Code { codes: &'a [u32], code: u32 },
+    Code {
+        codes: &'a [u32],
+        code: u32,
+    },
     /// Rows whose code's entry in `table` is set.
-    CodeTable { codes: &'a [u32], table: Vec<bool> },
+    CodeTable {
+        codes: &'a [u32],
+        table: Vec<bool>,
+    },
     /// Rows with a (non-blank) string.
-    HasCode { codes: &'a [u32] },
-    Num { col: &'a NumCol, test: NumTest },
+    HasCode {
+        codes: &'a [u32],
+    },
+    Num {
+        col: &'a NumCol,
+        test: NumTest,
+    },
     /// A bitset of the index (a validity or Boolean bitset).
     Stored(&'a Bits),
-    Date { col: &'a DateCol, test: DateTest },
-    Enum { vals: &'a [u8], table: [bool; 256] },
+    Date {
+        col: &'a DateCol,
+        test: DateTest,
+    },
+    Enum {
+        vals: &'a [u8],
+        table: Box<[bool; 256]>,
+    },
     /// Rows computed at compile time (address books).
     Rows(Bits),
     /// Matches of the rules of these segments: any of them, or all of them.
-    Segments { ids: Vec<i64>, all: bool },
+    Segments {
+        ids: Vec<i64>,
+        all: bool,
+    },
 }
 
 enum NumTest {
@@ -93,7 +130,12 @@ enum DateTest {
     /// instants are checked exactly with their UTC time).
     InLast { lo: i64, hi: i64, now_ts: i64 },
     /// Calendar dates from today's start, instants from now, up to the end of `hi`.
-    InNext { lo_day: i64, lo_instant: i64, hi: i64, now_ts: i64 },
+    InNext {
+        lo_day: i64,
+        lo_instant: i64,
+        hi: i64,
+        now_ts: i64,
+    },
     /// Month-and-day keys (`month * 32 + day`) that match today.
     Anniversary { key: u32, also: Option<u32> },
 }
@@ -113,10 +155,20 @@ struct Compiler<'a> {
 impl<'a> Compiler<'a> {
     fn node(&mut self, node: &'a Node, rule: &'a ResolvedRule) -> Result<Plan<'a>, SiftError> {
         Ok(match node {
-            Node::All(v) => Plan::All(v.iter().map(|n| self.node(n, rule)).collect::<Result<_, _>>()?),
-            Node::Any(v) => Plan::Any(v.iter().map(|n| self.node(n, rule)).collect::<Result<_, _>>()?),
+            Node::All(v) => Plan::All(
+                v.iter()
+                    .map(|n| self.node(n, rule))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Node::Any(v) => Plan::Any(
+                v.iter()
+                    .map(|n| self.node(n, rule))
+                    .collect::<Result<_, _>>()?,
+            ),
             Node::Not(n) => Plan::Not(Box::new(self.node(n, rule)?)),
-            Node::Cond(c) if c.op == Op::IsEmpty => Plan::Not(Box::new(Plan::Leaf(self.has_value(c, rule)?))),
+            Node::Cond(c) if c.op == Op::IsEmpty => {
+                Plan::Not(Box::new(Plan::Leaf(self.has_value(c, rule)?)))
+            }
             Node::Cond(c) if c.op == Op::IsNotEmpty => Plan::Leaf(self.has_value(c, rule)?),
             Node::Cond(c) => match c.op.positive_twin() {
                 Some(positive) => Plan::Not(Box::new(Plan::Leaf(self.leaf(c, positive, rule)?))),
@@ -129,14 +181,20 @@ impl<'a> Compiler<'a> {
         let idx = self.idx;
         rule.field_id(name)
             .and_then(|id| idx.fields.get(&id))
-            .ok_or_else(|| invalid(format!("Data field {name} used by this segment is not in the contact index")))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "Data field {name} used by this segment is not in the contact index"
+                ))
+            })
     }
 
     /// Rows with a value (the complement of `isEmpty`).
     fn has_value(&self, c: &'a Condition, rule: &'a ResolvedRule) -> Result<Leaf<'a>, SiftError> {
         let idx = self.idx;
         Ok(match &c.field {
-            FieldRef::Email => Leaf::HasCode { codes: &idx.email.codes },
+            FieldRef::Email => Leaf::HasCode {
+                codes: &idx.email.codes,
+            },
             FieldRef::Created => Leaf::Stored(&idx.created.valid),
             FieldRef::Modified => Leaf::Stored(&idx.modified.valid),
             FieldRef::Data { name, .. } => match self.column(name, rule)? {
@@ -153,7 +211,12 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    fn leaf(&mut self, c: &'a Condition, op: Op, rule: &'a ResolvedRule) -> Result<Leaf<'a>, SiftError> {
+    fn leaf(
+        &mut self,
+        c: &'a Condition,
+        op: Op,
+        rule: &'a ResolvedRule,
+    ) -> Result<Leaf<'a>, SiftError> {
         let idx = self.idx;
         Ok(match &c.field {
             FieldRef::Email => string_leaf(&idx.email, op, &c.value),
@@ -201,7 +264,9 @@ impl<'a> Compiler<'a> {
             return Ok(());
         }
         if self.stack.contains(&id) {
-            return Err(invalid(format!("Segment {id} refers to itself through its segments conditions")));
+            return Err(invalid(format!(
+                "Segment {id} refers to itself through its segments conditions"
+            )));
         }
         if self.stack.len() >= MAX_SEGMENT_NESTING {
             return Err(invalid(format!(
@@ -225,13 +290,17 @@ impl<'a> Compiler<'a> {
         let book = |id: &i64| u32::try_from(*id).ok().and_then(|b| self.idx.books.get(&b));
         let found = match (op, value) {
             (Op::Contains, Operand::Id(id)) => book(id).cloned(),
-            (Op::ContainsAny, Operand::Ids(ids)) => {
-                Some(ids.iter().filter_map(book).fold(RoaringBitmap::new(), |acc, b| acc | b))
-            }
+            (Op::ContainsAny, Operand::Ids(ids)) => Some(
+                ids.iter()
+                    .filter_map(book)
+                    .fold(RoaringBitmap::new(), |acc, b| acc | b),
+            ),
             (Op::ContainsAll, Operand::Ids(ids)) => {
                 let mut acc: Option<RoaringBitmap> = None;
                 for id in ids {
-                    let Some(b) = book(id) else { return Leaf::Nothing };
+                    let Some(b) = book(id) else {
+                        return Leaf::Nothing;
+                    };
                     acc = Some(match acc {
                         None => b.clone(),
                         Some(a) => a & b,
@@ -241,7 +310,9 @@ impl<'a> Compiler<'a> {
             }
             _ => None,
         };
-        let Some(found) = found else { return Leaf::Nothing };
+        let Some(found) = found else {
+            return Leaf::Nothing;
+        };
         let mut bits = Bits::zeros(rows);
         for r in &found {
             bits.set(r as usize);
@@ -254,10 +325,22 @@ impl<'a> Compiler<'a> {
         let today = clock.today;
         let day_end = |d: NaiveDate| day_start(d) + SECS_PER_DAY - 1;
         let test = match (op, value) {
-            (Op::On, Operand::Day(d)) => DateTest::Range { lo: day_start(*d), hi: day_end(*d) },
-            (Op::Before, Operand::Day(d)) => DateTest::Range { lo: i64::MIN, hi: day_start(*d) - 1 },
-            (Op::After, Operand::Day(d)) => DateTest::Range { lo: day_end(*d) + 1, hi: i64::MAX },
-            (Op::Between, Operand::DayRange(a, b)) => DateTest::Range { lo: day_start(*a), hi: day_end(*b) },
+            (Op::On, Operand::Day(d)) => DateTest::Range {
+                lo: day_start(*d),
+                hi: day_end(*d),
+            },
+            (Op::Before, Operand::Day(d)) => DateTest::Range {
+                lo: i64::MIN,
+                hi: day_start(*d) - 1,
+            },
+            (Op::After, Operand::Day(d)) => DateTest::Range {
+                lo: day_end(*d) + 1,
+                hi: i64::MAX,
+            },
+            (Op::Between, Operand::DayRange(a, b)) => DateTest::Range {
+                lo: day_start(*a),
+                hi: day_end(*b),
+            },
             (Op::InLast, Operand::Period(p)) => DateTest::InLast {
                 lo: p.before(today).map(day_start).unwrap_or(i64::MIN),
                 hi: clock.now_local,
@@ -270,7 +353,10 @@ impl<'a> Compiler<'a> {
                 now_ts: clock.now_ts,
             },
             (Op::MoreThanAgo, Operand::Period(p)) => match p.before(today) {
-                Some(start) => DateTest::Range { lo: i64::MIN, hi: day_start(start) - 1 },
+                Some(start) => DateTest::Range {
+                    lo: i64::MIN,
+                    hi: day_start(start) - 1,
+                },
                 None => return Leaf::Nothing,
             },
             (Op::AnniversaryToday, _) => {
@@ -278,7 +364,10 @@ impl<'a> Compiler<'a> {
                 let leap_day_today = today.month() == 2
                     && today.day() == 28
                     && NaiveDate::from_ymd_opt(today.year(), 2, 29).is_none();
-                DateTest::Anniversary { key, also: leap_day_today.then_some(2 * 32 + 29) }
+                DateTest::Anniversary {
+                    key,
+                    also: leap_day_today.then_some(2 * 32 + 29),
+                }
             }
             _ => return Leaf::Nothing,
         };
@@ -364,7 +453,7 @@ fn bool_leaf(col: &BoolCol, op: Op) -> Leaf<'_> {
 }
 
 fn enum_leaf<'a>(vals: &'a [u8], op: Op, value: &Operand) -> Leaf<'a> {
-    let mut table = [false; 256];
+    let mut table = Box::new([false; 256]);
     match (op, value) {
         (Op::Equals, Operand::Enum(e)) => table[e.code() as usize] = true,
         (Op::In, Operand::Enums(es)) => es.iter().for_each(|e| table[e.code() as usize] = true),
@@ -449,7 +538,7 @@ impl<'a> Runner<'a, '_> {
                     NumTest::Lt(x) => build(v, |f| f < *x),
                     NumTest::Le(x) => build(v, |f| f <= *x),
                     NumTest::Between(lo, hi) => build(v, |f| *lo <= f && f <= *hi),
-                    NumTest::In(xs) if xs.len() <= 8 => build(v, |f| xs.iter().any(|x| *x == f)),
+                    NumTest::In(xs) if xs.len() <= 8 => build(v, |f| xs.contains(&f)),
                     NumTest::In(xs) => build(v, |f| {
                         let f = positive_zero(f);
                         xs.binary_search_by(|x| x.total_cmp(&f)).is_ok()
@@ -501,13 +590,24 @@ fn month_day_key(secs: i64) -> u32 {
 fn date_bits(col: &DateCol, test: &DateTest) -> Bits {
     let secs = col.secs.as_slice();
     let mut b = match *test {
-        DateTest::Range { lo, hi } | DateTest::InLast { lo, hi, .. } => build(secs, |s| lo <= s && s <= hi),
-        DateTest::InNext { lo_day, lo_instant, hi, .. } => {
+        DateTest::Range { lo, hi } | DateTest::InLast { lo, hi, .. } => {
+            build(secs, |s| lo <= s && s <= hi)
+        }
+        DateTest::InNext {
+            lo_day,
+            lo_instant,
+            hi,
+            ..
+        } => {
             let mut words = Vec::with_capacity(col.is_day.words().len());
             for (chunk, &day_word) in secs.chunks(64).zip(col.is_day.words()) {
                 let mut w = 0u64;
                 for (j, &s) in chunk.iter().enumerate() {
-                    let lo = if day_word >> j & 1 == 1 { lo_day } else { lo_instant };
+                    let lo = if day_word >> j & 1 == 1 {
+                        lo_day
+                    } else {
+                        lo_instant
+                    };
                     w |= u64::from(lo <= s && s <= hi) << j;
                 }
                 words.push(w);
@@ -529,7 +629,7 @@ fn date_bits(col: &DateCol, test: &DateTest) -> Bits {
             for (&row, &utc) in &col.ambiguous {
                 let r = row as usize;
                 if col.valid.get(r) {
-                    let _ = (lo, utc, now_ts);
+                    b.assign(r, secs[r] >= lo && utc <= now_ts);
                 }
             }
         }

@@ -191,8 +191,7 @@ impl AccountIndex {
         // Rows of existing contacts whose memberships must be recomputed.
         let mut touched = RoaringBitmap::new();
         let mut upserts: Vec<(u32, ContactRecord)> = Vec::with_capacity(last.len());
-        let mut new_ids: Vec<u32> = Vec::new();
-        let mut new_records: HashMap<u32, ContactRecord> = HashMap::new();
+        let mut new_records: Vec<(u32, ContactRecord)> = Vec::new();
         for change in last {
             match (change.record, self.ids.get(change.id)) {
                 (None, Some(row)) => {
@@ -207,23 +206,18 @@ impl AccountIndex {
                     touched.insert(row);
                     upserts.push((row, rec));
                 }
-                (Some(rec), None) => {
-                    new_ids.push(change.id);
-                    new_records.insert(change.id, rec);
-                }
+                (Some(rec), None) => new_records.push((change.id, rec)),
             }
         }
 
         // New contacts get rows in ascending id order.
-        new_ids.sort_unstable();
-        for id in new_ids {
+        new_records.sort_unstable_by_key(|(id, _)| *id);
+        for (id, rec) in new_records {
             let row = u32::try_from(self.rows()).unwrap_or(NO_ROW);
             self.row_ids.push(id);
             self.live_count += 1;
             self.ids.insert(id, row, self.live_count);
-            if let Some(rec) = new_records.remove(&id) {
-                upserts.push((row, rec));
-            }
+            upserts.push((row, rec));
         }
         self.grow_columns();
 
@@ -253,10 +247,13 @@ impl AccountIndex {
 
     fn sync_fields(&mut self, fields: &[DataField]) {
         let wanted: HashMap<i64, _> = fields.iter().map(|f| (f.id, f.kind)).collect();
-        self.fields.retain(|id, col| wanted.get(id) == Some(&col.kind()));
+        self.fields
+            .retain(|id, col| wanted.get(id) == Some(&col.kind()));
         let rows = self.rows();
         for (id, kind) in wanted {
-            self.fields.entry(id).or_insert_with(|| DataColumn::new(kind, rows));
+            self.fields
+                .entry(id)
+                .or_insert_with(|| DataColumn::new(kind, rows));
         }
     }
 
@@ -298,8 +295,10 @@ impl AccountIndex {
         if let Some(s) = self.email_type.get_mut(row) {
             *s = code(rec.email_type.code());
         }
-        self.created.set(row, Some(DateValue::Instant(rec.created)), tz);
-        self.modified.set(row, Some(DateValue::Instant(rec.modified)), tz);
+        self.created
+            .set(row, Some(DateValue::Instant(rec.created)), tz);
+        self.modified
+            .set(row, Some(DateValue::Instant(rec.modified)), tz);
         for (id, col) in self.fields.iter_mut() {
             let v = rec.fields.iter().find(|(f, _)| f == id).map(|(_, v)| v);
             col.set(row, v, tz);
@@ -362,14 +361,26 @@ impl AccountIndex {
             + self.email_type.capacity()
             + self.created.heap_bytes()
             + self.modified.heap_bytes()
-            + self.books.values().map(|b| b.serialized_size() + 48).sum::<usize>()
-            + self.fields.values().map(|c| c.heap_bytes() + 48).sum::<usize>()
+            + self
+                .books
+                .values()
+                .map(|b| b.serialized_size() + 48)
+                .sum::<usize>()
+            + self
+                .fields
+                .values()
+                .map(|c| c.heap_bytes() + 48)
+                .sum::<usize>()
     }
 
     /// Members (contact ids) of a resolved rule. `ctx.segments` holds the rules of the
     /// segments that `segments` conditions refer to. Fails, naming the field or
     /// segment, for a rule that does not fit the index.
-    pub fn evaluate(&self, rule: &ResolvedRule, ctx: &EvalContext) -> Result<RoaringBitmap, SiftError> {
+    pub fn evaluate(
+        &self,
+        rule: &ResolvedRule,
+        ctx: &EvalContext,
+    ) -> Result<RoaringBitmap, SiftError> {
         let rows = eval::evaluate(self, rule, ctx)?;
         let mut ids: Vec<u32> = rows.ones().map(|r| self.row_ids[r]).collect();
         if !ids.windows(2).all(|w| w[0] <= w[1]) {

@@ -127,7 +127,10 @@ pub enum FieldRef {
     Modified,
     /// A contact data field: its upper-case name and the type the rule was validated
     /// against.
-    Data { name: String, kind: DataFieldType },
+    Data {
+        name: String,
+        kind: DataFieldType,
+    },
     AddressBooks,
     Segments,
 }
@@ -169,20 +172,55 @@ impl FieldKind {
         use Op::*;
         match self {
             FieldKind::String => &[
-                Equals, NotEquals, Contains, NotContains, StartsWith, NotStartsWith, EndsWith,
-                NotEndsWith, In, NotIn, IsEmpty, IsNotEmpty,
+                Equals,
+                NotEquals,
+                Contains,
+                NotContains,
+                StartsWith,
+                NotStartsWith,
+                EndsWith,
+                NotEndsWith,
+                In,
+                NotIn,
+                IsEmpty,
+                IsNotEmpty,
             ],
             FieldKind::Numeric => &[
-                Equals, NotEquals, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual,
-                Between, In, NotIn, IsEmpty, IsNotEmpty,
+                Equals,
+                NotEquals,
+                GreaterThan,
+                GreaterThanOrEqual,
+                LessThan,
+                LessThanOrEqual,
+                Between,
+                In,
+                NotIn,
+                IsEmpty,
+                IsNotEmpty,
             ],
             FieldKind::Date => &[
-                On, NotOn, Before, After, Between, InLast, NotInLast, InNext, MoreThanAgo,
-                AnniversaryToday, IsEmpty, IsNotEmpty,
+                On,
+                NotOn,
+                Before,
+                After,
+                Between,
+                InLast,
+                NotInLast,
+                InNext,
+                MoreThanAgo,
+                AnniversaryToday,
+                IsEmpty,
+                IsNotEmpty,
             ],
             FieldKind::Boolean => &[IsTrue, IsFalse, IsEmpty, IsNotEmpty],
             FieldKind::Enum => &[Equals, NotEquals, In, NotIn],
-            FieldKind::IdSet => &[Contains, NotContains, ContainsAny, ContainsAll, ContainsNone],
+            FieldKind::IdSet => &[
+                Contains,
+                NotContains,
+                ContainsAny,
+                ContainsAll,
+                ContainsNone,
+            ],
         }
     }
 }
@@ -267,7 +305,10 @@ ops!(
 impl Op {
     /// Case-insensitive parse of the wire name.
     pub fn parse(s: &str) -> Option<Op> {
-        Op::ALL.iter().copied().find(|op| op.as_str().eq_ignore_ascii_case(s))
+        Op::ALL
+            .iter()
+            .copied()
+            .find(|op| op.as_str().eq_ignore_ascii_case(s))
     }
 
     /// For a negative operator, the positive twin it is the exact complement of.
@@ -289,12 +330,18 @@ impl Op {
 
     /// For a positive operator that has a negative twin, that twin.
     pub fn negative_twin(self) -> Option<Op> {
-        Op::ALL.iter().copied().find(|n| n.positive_twin() == Some(self))
+        Op::ALL
+            .iter()
+            .copied()
+            .find(|n| n.positive_twin() == Some(self))
     }
 
     /// Whether the operator takes no value.
     pub fn takes_no_value(self) -> bool {
-        matches!(self, Op::IsEmpty | Op::IsNotEmpty | Op::IsTrue | Op::IsFalse | Op::AnniversaryToday)
+        matches!(
+            self,
+            Op::IsEmpty | Op::IsNotEmpty | Op::IsTrue | Op::IsFalse | Op::AnniversaryToday
+        )
     }
 }
 
@@ -318,9 +365,14 @@ impl PeriodUnit {
     }
 
     pub fn parse(s: &str) -> Option<PeriodUnit> {
-        [PeriodUnit::Days, PeriodUnit::Weeks, PeriodUnit::Months, PeriodUnit::Years]
-            .into_iter()
-            .find(|u| u.as_str().eq_ignore_ascii_case(s))
+        [
+            PeriodUnit::Days,
+            PeriodUnit::Weeks,
+            PeriodUnit::Months,
+            PeriodUnit::Years,
+        ]
+        .into_iter()
+        .find(|u| u.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -534,7 +586,9 @@ impl Rule {
         let mut bindings = HashMap::new();
         let mut failure = None;
         visit(&self.root, &mut |c| {
-            let FieldRef::Data { name, kind } = &c.field else { return };
+            let FieldRef::Data { name, kind } = &c.field else {
+                return;
+            };
             if failure.is_some() || bindings.contains_key(name) {
                 return;
             }
@@ -561,7 +615,10 @@ impl Rule {
         });
         match failure {
             Some(e) => Err(e),
-            None => Ok(ResolvedRule { rule: self.clone(), bindings }),
+            None => Ok(ResolvedRule {
+                rule: self.clone(),
+                bindings,
+            }),
         }
     }
 }
@@ -633,8 +690,12 @@ pub fn segment_closure(rule: &Rule, rules: &HashMap<i64, Rule>) -> Vec<i64> {
 
 fn node_json(node: &Node, stored: bool) -> Value {
     match node {
-        Node::All(v) => json!({ "all": v.iter().map(|n| node_json(n, stored)).collect::<Vec<_>>() }),
-        Node::Any(v) => json!({ "any": v.iter().map(|n| node_json(n, stored)).collect::<Vec<_>>() }),
+        Node::All(v) => {
+            json!({ "all": v.iter().map(|n| node_json(n, stored)).collect::<Vec<_>>() })
+        }
+        Node::Any(v) => {
+            json!({ "any": v.iter().map(|n| node_json(n, stored)).collect::<Vec<_>>() })
+        }
         Node::Not(n) => json!({ "not": node_json(n, stored) }),
         Node::Cond(c) => {
             let mut m = Map::new();
@@ -658,7 +719,9 @@ pub(crate) fn num_json(f: f64) -> Value {
     if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
         Value::from(f as i64)
     } else {
-        serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
+        serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 }
 
@@ -678,7 +741,9 @@ fn operand_json(v: &Operand) -> Option<Value> {
         Operand::DayRange(a, b) => Value::Array(vec![day_json(*a), day_json(*b)]),
         Operand::Period(p) => json!({ "amount": p.amount, "unit": p.unit.as_str() }),
         Operand::Enum(e) => Value::String(e.as_str().into()),
-        Operand::Enums(v) => Value::Array(v.iter().map(|e| Value::String(e.as_str().into())).collect()),
+        Operand::Enums(v) => {
+            Value::Array(v.iter().map(|e| Value::String(e.as_str().into())).collect())
+        }
         Operand::Id(id) => Value::from(*id),
         Operand::Ids(v) => Value::Array(v.iter().map(|id| Value::from(*id)).collect()),
     })

@@ -17,7 +17,10 @@ pub(crate) enum Mode<'a> {
 }
 
 pub(crate) fn parse(json: &Value, mode: Mode<'_>) -> Result<Rule, SiftError> {
-    let mut p = Parser { mode, conditions: 0 };
+    let mut p = Parser {
+        mode,
+        conditions: 0,
+    };
     let root = p.node(json, 1)?;
     Ok(Rule { root })
 }
@@ -67,7 +70,10 @@ fn keyed<'v>(
             )));
         };
         if out[i].is_some() {
-            return Err(bad(format!("{what} has the key {} more than once", known[i])));
+            return Err(bad(format!(
+                "{what} has the key {} more than once",
+                known[i]
+            )));
         }
         out[i] = Some(v);
     }
@@ -104,7 +110,10 @@ impl Parser<'_> {
             return Err(bad("Rule node has an unknown key 'fieldType'; expected all, any, not, field, op, value".into()));
         }
         let group_keys = [all, any, not].iter().filter(|k| k.is_some()).count();
-        let cond_keys = [field, op, value, field_type].iter().filter(|k| k.is_some()).count();
+        let cond_keys = [field, op, value, field_type]
+            .iter()
+            .filter(|k| k.is_some())
+            .count();
         if group_keys > 1 || (group_keys == 1 && cond_keys > 0) {
             return Err(bad(
                 "Rule node must have exactly one of all, any, not or field (a group and a condition cannot share a node)"
@@ -114,19 +123,28 @@ impl Parser<'_> {
         if let Some(children) = all.or(any) {
             let name = if all.is_some() { "all" } else { "any" };
             let Value::Array(items) = children else {
-                return Err(bad(format!("Rule group {name} must be an array; got {}", json_kind(children))));
+                return Err(bad(format!(
+                    "Rule group {name} must be an array; got {}",
+                    json_kind(children)
+                )));
             };
             let nodes = items
                 .iter()
                 .map(|c| self.node(c, depth + 1))
                 .collect::<Result<Vec<_>, _>>()?;
-            return Ok(if all.is_some() { Node::All(nodes) } else { Node::Any(nodes) });
+            return Ok(if all.is_some() {
+                Node::All(nodes)
+            } else {
+                Node::Any(nodes)
+            });
         }
         if let Some(inner) = not {
             return Ok(Node::Not(Box::new(self.node(inner, depth + 1)?)));
         }
         let Some(field) = field else {
-            return Err(bad("Rule node must have exactly one of all, any, not or field".into()));
+            return Err(bad(
+                "Rule node must have exactly one of all, any, not or field".into(),
+            ));
         };
         self.conditions += 1;
         if self.conditions > MAX_CONDITIONS {
@@ -139,7 +157,10 @@ impl Parser<'_> {
 
     fn field(&self, field: &Value, field_type: Option<&Value>) -> Result<FieldRef, SiftError> {
         let Value::String(name) = field else {
-            return Err(bad(format!("Rule condition field must be a string; got {}", json_kind(field))));
+            return Err(bad(format!(
+                "Rule condition field must be a string; got {}",
+                json_kind(field)
+            )));
         };
         let builtin = [
             ("email", FieldRef::Email),
@@ -157,7 +178,10 @@ impl Parser<'_> {
             .and_then(|_| name.get(11..));
         let Some(data_name) = data_name else {
             if field_type.is_some() {
-                return Err(bad(format!("Rule condition on {}: fieldType is only for data fields", shown(name))));
+                return Err(bad(format!(
+                    "Rule condition on {}: fieldType is only for data fields",
+                    shown(name)
+                )));
             }
             return builtin
                 .into_iter()
@@ -167,13 +191,19 @@ impl Parser<'_> {
         };
         match &self.mode {
             Mode::Validate(schema) => schema
-                    .data_fields
-                    .iter()
-                    .find(|f| f.name.eq_ignore_ascii_case(data_name))
-                    .map(|f| FieldRef::Data { name: f.name.to_uppercase(), kind: f.kind })
-                    .ok_or_else(|| {
-                        bad(format!("Rule refers to unknown field {}", shown(&format!("dataFields.{data_name}"))))
-                    }),
+                .data_fields
+                .iter()
+                .find(|f| f.name.eq_ignore_ascii_case(data_name))
+                .map(|f| FieldRef::Data {
+                    name: f.name.to_uppercase(),
+                    kind: f.kind,
+                })
+                .ok_or_else(|| {
+                    bad(format!(
+                        "Rule refers to unknown field {}",
+                        shown(&format!("dataFields.{data_name}"))
+                    ))
+                }),
             Mode::Stored => {
                 let kind = field_type
                     .and_then(Value::as_str)
@@ -182,7 +212,10 @@ impl Parser<'_> {
                 if data_name.is_empty() || data_name.len() > 64 {
                     return Err(bad(format!("Rule refers to unknown field {}", shown(name))));
                 }
-                Ok(FieldRef::Data { name: data_name.to_uppercase(), kind })
+                Ok(FieldRef::Data {
+                    name: data_name.to_uppercase(),
+                    kind,
+                })
             }
         }
     }
@@ -198,8 +231,12 @@ impl Parser<'_> {
         let fname = field.wire_name();
         let kind = field.kind();
         let op = match op {
-            Some(Value::String(s)) => Op::parse(s)
-                .ok_or_else(|| bad(format!("Rule condition on {fname}: unknown operator {}", shown(s))))?,
+            Some(Value::String(s)) => Op::parse(s).ok_or_else(|| {
+                bad(format!(
+                    "Rule condition on {fname}: unknown operator {}",
+                    shown(s)
+                ))
+            })?,
             Some(other) => {
                 return Err(bad(format!(
                     "Rule condition on {fname}: op must be a string; got {}",
@@ -233,7 +270,11 @@ impl Parser<'_> {
             };
             self.operand(&field, kind, op, v, &ctx)?
         };
-        Ok(Condition { field, op, value: operand })
+        Ok(Condition {
+            field,
+            op,
+            value: operand,
+        })
     }
 
     fn operand(
@@ -246,18 +287,26 @@ impl Parser<'_> {
     ) -> Result<Operand, SiftError> {
         use Op::*;
         Ok(match (kind, op) {
-            (FieldKind::String, In | NotIn) => {
-                Operand::Strs(ctx.list(v)?.iter().map(|x| ctx.string(x)).collect::<Result<_, _>>()?)
-            }
+            (FieldKind::String, In | NotIn) => Operand::Strs(
+                ctx.list(v)?
+                    .iter()
+                    .map(|x| ctx.string(x))
+                    .collect::<Result<_, _>>()?,
+            ),
             (FieldKind::String, _) => Operand::Str(ctx.string(v)?),
-            (FieldKind::Numeric, In | NotIn) => {
-                Operand::Nums(ctx.list(v)?.iter().map(|x| ctx.number(x)).collect::<Result<_, _>>()?)
-            }
+            (FieldKind::Numeric, In | NotIn) => Operand::Nums(
+                ctx.list(v)?
+                    .iter()
+                    .map(|x| ctx.number(x))
+                    .collect::<Result<_, _>>()?,
+            ),
             (FieldKind::Numeric, Between) => {
                 let (a, b) = ctx.pair(v)?;
                 let (a, b) = (ctx.number(a)?, ctx.number(b)?);
                 if a > b {
-                    return Err(ctx.err(format!("needs [low, high] with low <= high; got [{a}, {b}]")));
+                    return Err(ctx.err(format!(
+                        "needs [low, high] with low <= high; got [{a}, {b}]"
+                    )));
                 }
                 Operand::NumRange(a, b)
             }
@@ -267,18 +316,26 @@ impl Parser<'_> {
                 let (a, b) = ctx.pair(v)?;
                 let (a, b) = (ctx.day(a)?, ctx.day(b)?);
                 if a > b {
-                    return Err(ctx.err(format!("needs [first, last] with first <= last; got [{a}, {b}]")));
+                    return Err(ctx.err(format!(
+                        "needs [first, last] with first <= last; got [{a}, {b}]"
+                    )));
                 }
                 Operand::DayRange(a, b)
             }
             (FieldKind::Date, _) => Operand::Period(ctx.period(v)?),
             (FieldKind::Enum, In | NotIn) => Operand::Enums(
-                ctx.list(v)?.iter().map(|x| ctx.enum_value(field, x)).collect::<Result<_, _>>()?,
+                ctx.list(v)?
+                    .iter()
+                    .map(|x| ctx.enum_value(field, x))
+                    .collect::<Result<_, _>>()?,
             ),
             (FieldKind::Enum, _) => Operand::Enum(ctx.enum_value(field, v)?),
             (FieldKind::IdSet, Contains | NotContains) => Operand::Id(self.id(field, v, ctx)?),
             (FieldKind::IdSet, _) => Operand::Ids(
-                ctx.list(v)?.iter().map(|x| self.id(field, x, ctx)).collect::<Result<_, _>>()?,
+                ctx.list(v)?
+                    .iter()
+                    .map(|x| self.id(field, x, ctx))
+                    .collect::<Result<_, _>>()?,
             ),
             (FieldKind::Boolean, _) => return Err(ctx.err("takes no value".into())),
         })
@@ -318,7 +375,11 @@ struct ValueCtx<'a> {
 
 impl ValueCtx<'_> {
     fn err(&self, what: String) -> SiftError {
-        bad(format!("Rule condition on {}: operator {} {what}", self.fname, self.op.as_str()))
+        bad(format!(
+            "Rule condition on {}: operator {} {what}",
+            self.fname,
+            self.op.as_str()
+        ))
     }
 
     fn list<'v>(&self, v: &'v Value) -> Result<&'v [Value], SiftError> {
@@ -340,8 +401,14 @@ impl ValueCtx<'_> {
     fn pair<'v>(&self, v: &'v Value) -> Result<(&'v Value, &'v Value), SiftError> {
         match v {
             Value::Array(items) if items.len() == 2 => Ok((&items[0], &items[1])),
-            Value::Array(items) => Err(self.err(format!("needs exactly 2 values [low, high]; got {}", items.len()))),
-            other => Err(self.err(format!("needs an array [low, high]; got {}", json_kind(other)))),
+            Value::Array(items) => Err(self.err(format!(
+                "needs exactly 2 values [low, high]; got {}",
+                items.len()
+            ))),
+            other => Err(self.err(format!(
+                "needs an array [low, high]; got {}",
+                json_kind(other)
+            ))),
         }
     }
 
@@ -356,7 +423,9 @@ impl ValueCtx<'_> {
             )));
         }
         if s.trim().is_empty() {
-            return Err(self.err("needs a non-blank string (use isEmpty to find contacts without a value)".into()));
+            return Err(self.err(
+                "needs a non-blank string (use isEmpty to find contacts without a value)".into(),
+            ));
         }
         Ok(s.clone())
     }
@@ -373,13 +442,18 @@ impl ValueCtx<'_> {
 
     fn day(&self, v: &Value) -> Result<NaiveDate, SiftError> {
         let Value::String(s) = v else {
-            return Err(self.err(format!("needs a date as \"YYYY-MM-DD\"; got {}", json_kind(v))));
+            return Err(self.err(format!(
+                "needs a date as \"YYYY-MM-DD\"; got {}",
+                json_kind(v)
+            )));
         };
         let b = s.as_bytes();
         let shaped = b.len() == 10
             && b[4] == b'-'
             && b[7] == b'-'
-            && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
         shaped
             .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
             .flatten()
@@ -408,15 +482,12 @@ impl ValueCtx<'_> {
                     short_json(amount)
                 ))
             })?;
-        let unit = unit
-            .as_str()
-            .and_then(PeriodUnit::parse)
-            .ok_or_else(|| {
-                self.err(format!(
-                    "needs a period unit of days, weeks, months or years; got {}",
-                    short_json(unit)
-                ))
-            })?;
+        let unit = unit.as_str().and_then(PeriodUnit::parse).ok_or_else(|| {
+            self.err(format!(
+                "needs a period unit of days, weeks, months or years; got {}",
+                short_json(unit)
+            ))
+        })?;
         Ok(Period { amount, unit })
     }
 
@@ -439,7 +510,11 @@ impl ValueCtx<'_> {
             ),
         };
         parsed.ok_or_else(|| {
-            self.err(format!("has {}, which is not one of {}", shown(s), names.join(", ")))
+            self.err(format!(
+                "has {}, which is not one of {}",
+                shown(s),
+                names.join(", ")
+            ))
         })
     }
 }

@@ -128,7 +128,7 @@ fn number_test(v: Option<f64>, op: Op, value: &Operand) -> bool {
         (Op::LessThan, Operand::Num(x)) => v < *x,
         (Op::LessThanOrEqual, Operand::Num(x)) => v <= *x,
         (Op::Between, Operand::NumRange(lo, hi)) => *lo <= v && v <= *hi,
-        (Op::In, Operand::Nums(xs)) => xs.iter().any(|x| v == *x),
+        (Op::In, Operand::Nums(xs)) => xs.contains(&v),
         _ => false,
     }
 }

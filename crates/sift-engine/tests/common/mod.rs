@@ -19,7 +19,13 @@ pub const VIP: i64 = 14;
 pub const STAGE: i64 = 15;
 
 pub fn field(id: i64, name: &str, kind: DataFieldType) -> DataField {
-    DataField { id, name: name.into(), kind, visibility: Visibility::Private, default_value: None }
+    DataField {
+        id,
+        name: name.into(),
+        kind,
+        visibility: Visibility::Private,
+        default_value: None,
+    }
 }
 
 pub fn fields() -> Vec<DataField> {
@@ -63,7 +69,11 @@ pub struct Pair {
 
 impl Pair {
     pub fn new(tz: Tz) -> Pair {
-        Pair { index: AccountIndex::new(tz), live: BTreeMap::new(), seq: 0 }
+        Pair {
+            index: AccountIndex::new(tz),
+            live: BTreeMap::new(),
+            seq: 0,
+        }
     }
 
     /// Applies `(id, record or deletion)` in order (seqs ascending); the engine gets
@@ -80,7 +90,11 @@ impl Pair {
                     self.live.remove(&id);
                 }
             }
-            changes.push(ContactChange { id, seq: self.seq, record: rec.map(|r| ContactRecord { id, ..r }) });
+            changes.push(ContactChange {
+                id,
+                seq: self.seq,
+                record: rec.map(|r| ContactRecord { id, ..r }),
+            });
         }
         if order_reversed {
             changes.reverse();
@@ -96,7 +110,11 @@ impl Pair {
     }
 
     pub fn reference(&self, rule: &ResolvedRule, ctx: &EvalContext) -> Vec<u32> {
-        self.live.values().filter(|c| reference::matches(rule, c, ctx)).map(|c| c.id).collect()
+        self.live
+            .values()
+            .filter(|c| reference::matches(rule, c, ctx))
+            .map(|c| c.id)
+            .collect()
     }
 
     pub fn all_ids(&self) -> Vec<u32> {
