@@ -25,6 +25,8 @@ enum Command {
     },
     /// Run the whole product on the CDNOW purchase history: import, segment, refresh.
     Demo(crate::demo::DemoArgs),
+    /// Benchmark refreshes against DuckDB on generated contacts (use bench/run).
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -92,6 +94,7 @@ pub fn main() -> ExitCode {
                 Ok(())
             }
             Command::Demo(args) => crate::demo::run(args).await,
+            Command::Bench(args) => crate::bench::run(args).await,
         }
     });
     match result {
@@ -108,7 +111,7 @@ pub fn parse_now(raw: Option<&str>) -> anyhow::Result<Option<chrono::DateTime<ch
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    init_logging("warn,sift_server=info");
+    init_logging("warn");
     let store = sift_store::Store::open(&args.db).await?;
     let config = Config {
         lease: Duration::from_secs_f64(args.lease_secs.max(0.5)),

@@ -273,12 +273,14 @@ pub async fn run_demo(args: &DemoArgs) -> anyhow::Result<DemoRun> {
     let t0 = Instant::now();
     let submitted = client.post_file(&format!("/v2/address-books/{book_id}/contacts/import"), "cdnow-contacts.csv", csv).await?.ok()?;
     let import_id = submitted["id"].as_str().context("import id")?.to_string();
+    let mut shown = -1;
     loop {
         let status = client.get(&format!("/v2/contacts/import/{import_id}")).await?.ok()?;
         let count = client.get("/v2/contacts/count").await?.ok()?.as_i64().unwrap_or(0);
-        if !quiet {
+        if !quiet && count != shown {
             eprint!("\r     {count:>6} / {} contacts imported", customers.len());
             let _ = std::io::stderr().flush();
+            shown = count;
         }
         match status["status"].as_str() {
             Some("NotFinished") => tokio::time::sleep(Duration::from_millis(50)).await,

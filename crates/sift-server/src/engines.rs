@@ -13,6 +13,19 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 #[derive(Default)]
 pub struct Engines {
     indexes: Mutex<HashMap<i64, Arc<AsyncMutex<AccountIndex>>>>,
+    last_catch_up: Mutex<HashMap<i64, CatchUp>>,
+}
+
+/// What the last catch-up of an account's index did.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CatchUp {
+    /// Changed contacts applied.
+    pub changes: usize,
+    /// Reading the changes from the store.
+    pub read_ms: f64,
+    /// Reading plus applying them.
+    pub total_ms: f64,
 }
 
 /// A caught-up index, locked for the caller.
@@ -49,8 +62,17 @@ impl Engines {
         })
         .await
         .map_err(|e| StoreError::Corrupt(format!("index update failed: {e}")))?;
-        tracing::debug!(account_id, changes = n, read_ms = read.as_millis() as u64, total_ms = started.elapsed().as_millis() as u64, "index caught up");
+        let stats = CatchUp { changes: n, read_ms: read.as_secs_f64() * 1000.0, total_ms: started.elapsed().as_secs_f64() * 1000.0 };
+        if let Ok(mut m) = self.last_catch_up.lock() {
+            m.insert(account_id, stats);
+        }
+        tracing::debug!(account_id, changes = n, read_ms = stats.read_ms, total_ms = stats.total_ms, "index caught up");
         Ok(guard)
+    }
+
+    /// The last catch-up of an account's index, if any.
+    pub fn last_catch_up(&self, account_id: i64) -> Option<CatchUp> {
+        self.last_catch_up.lock().ok().and_then(|m| m.get(&account_id).copied())
     }
 
     /// Drops an account's index (it is rebuilt on next use).

@@ -39,29 +39,42 @@ impl Store {
         }
         let by_id: HashMap<String, &DataField> = fields.iter().map(|f| (f.id.to_string(), f)).collect();
 
-        // Memberships of the changed contacts.
-        let member_sql = if since == 0 {
-            "SELECT contact_id, book_id FROM book_members WHERE account_id = $1 AND $2 = 0"
-        } else {
-            "SELECT m.contact_id, m.book_id FROM book_members m JOIN contacts c ON c.account_id = m.account_id AND c.id = m.contact_id WHERE m.account_id = $1 AND c.seq > $2"
-        };
-        let mut books: HashMap<i64, Vec<u32>> = HashMap::new();
-        {
-            let mut rows = sqlx::query(member_sql).bind(account_id).bind(since).fetch(&mut *tx);
-            while let Some(r) = rows.try_next().await? {
-                let c: i64 = r.try_get(0)?;
-                let b: i64 = r.try_get(1)?;
-                books.entry(c).or_default().push(b as u32);
-            }
-        }
-
         let sql = "SELECT c.id, c.email, c.status, c.opt_in, c.email_type, c.data, c.created_at, c.modified_at, c.status_changed_at, c.deleted, c.seq \
                    FROM contacts c WHERE c.account_id = $1 AND c.seq > $2 AND c.seq <= $3 AND ($2 > 0 OR c.deleted = 0) ORDER BY c.seq, c.id";
-        let mut changes = Vec::new();
+        let mut stored = Vec::new();
         {
             let mut rows = sqlx::query(sql).bind(account_id).bind(since).bind(up_to_seq).fetch(&mut *tx);
             while let Some(r) = rows.try_next().await? {
-                let c = row_to_contact(&r)?;
+                stored.push(row_to_contact(&r)?);
+            }
+        }
+
+        // Memberships of the changed contacts: all of them on a full load, else
+        // looked up by contact id (an index on (account_id, contact_id)).
+        let mut books: HashMap<i64, Vec<u32>> = HashMap::new();
+        if since == 0 {
+            let mut rows = sqlx::query("SELECT contact_id, book_id FROM book_members WHERE account_id = $1").bind(account_id).fetch(&mut *tx);
+            while let Some(r) = rows.try_next().await? {
+                books.entry(r.try_get::<i64, _>(0)?).or_default().push(r.try_get::<i64, _>(1)? as u32);
+            }
+        } else {
+            let ids: Vec<i64> = stored.iter().filter(|c| !c.deleted).map(|c| c.id).collect();
+            for chunk in ids.chunks(500) {
+                let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                let sql = format!("SELECT contact_id, book_id FROM book_members WHERE account_id = $1 AND contact_id IN ({})", placeholders.join(","));
+                let mut q = sqlx::query(&sql).bind(account_id);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                for r in q.fetch_all(&mut *tx).await? {
+                    books.entry(r.try_get::<i64, _>(0)?).or_default().push(r.try_get::<i64, _>(1)? as u32);
+                }
+            }
+        }
+
+        let mut changes = Vec::with_capacity(stored.len());
+        {
+            for c in stored {
                 let id = c.id as u32;
                 let record = if c.deleted {
                     None

@@ -1,7 +1,8 @@
 //! The HTTP surface: v2 routes and sift's extensions, behind Basic auth.
 
-use axum::extract::DefaultBodyLimit;
-use axum::middleware;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
 
@@ -51,16 +52,32 @@ pub fn router(state: AppState) -> Router {
         .route("/v2/segments/preview", post(segments::preview))
         .route("/v2/segments/{id}", get(segments::get).put(segments::update).delete(segments::remove))
         .route("/v2/segments/{id}/refreshes", get(segments::history))
+        .route("/v2/engine-stats", get(segments::engine_stats))
         .route("/v2/segments/refresh/{id}", get(segments::refresh_status).post(segments::refresh))
         .route("/{version}/segments/refresh/{id}", get(segments::other_version).post(segments::other_version))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::require_auth));
     Router::new()
         .merge(v2)
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(reject_undecodable_paths))
         .with_state(state)
 }
 
 async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::ParameterInvalid, "No such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed, "The requested resource does not support this HTTP method")
+}
+
+/// A path that does not percent-decode to UTF-8 (`/v2/contacts/%FF`) gets a v2 error
+/// instead of the plain-text rejection of axum's `Path` extractor.
+async fn reject_undecodable_paths(req: Request, next: Next) -> Response {
+    if !crate::extract::path_is_utf8(req.uri().path()) {
+        return ApiError::invalid("The URL is not valid UTF-8").into_response();
+    }
+    next.run(req).await
 }

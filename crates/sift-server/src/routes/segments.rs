@@ -217,3 +217,28 @@ pub async fn other_version(Path((_version, raw)): Path<(String, String)>) -> Api
     let id = raw.trim().parse::<i64>().unwrap_or(0);
     Ok(Json(SegmentRefresh { id, status: RefreshStatus::NOT_AVAILABLE.into() }))
 }
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EngineStats {
+    contacts: usize,
+    index_bytes: usize,
+    bytes_per_contact: f64,
+    applied_seq: i64,
+    last_catch_up: Option<crate::engines::CatchUp>,
+}
+
+/// Extension: `GET /v2/engine-stats` — the account's in-memory index after catching
+/// up: contacts, bytes, and what the last catch-up cost.
+pub async fn engine_stats(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<EngineStats>> {
+    let index = st.engines.caught_up(&st.store, caller.account_id).await?;
+    let contacts = index.len();
+    let index_bytes = index.memory_bytes();
+    Ok(Json(EngineStats {
+        contacts,
+        index_bytes,
+        bytes_per_contact: if contacts == 0 { 0.0 } else { index_bytes as f64 / contacts as f64 },
+        applied_seq: index.applied_seq(),
+        last_catch_up: st.engines.last_catch_up(caller.account_id),
+    }))
+}
