@@ -10,6 +10,8 @@ pub enum ErrorCode {
     ContactNotFound,
     ContactInvalid,
     ContactSuppressed,
+    /// Another contact of the account already has the address.
+    NonUniqueEmail,
     AddressBookNotFound,
     AddressBookDuplicate,
     AddressBookInvalid,
@@ -30,6 +32,8 @@ pub enum ErrorCode {
     MalformedRequest,
     ContentTypeNotSupported,
     RequestTooLarge,
+    /// A route that exists, called with a method it does not support.
+    MethodNotAllowed,
     /// The literal v2 text for a multipart part without a file name.
     FileMustBeValid,
     /// The fixed 401 body; carries no code.
@@ -46,6 +50,7 @@ impl ErrorCode {
             ContactNotFound => "ERROR_CONTACT_NOT_FOUND",
             ContactInvalid => "ERROR_CONTACT_INVALID",
             ContactSuppressed => "ERROR_CONTACT_SUPPRESSED",
+            NonUniqueEmail => "ERROR_NON_UNIQUE_EMAIL",
             AddressBookNotFound => "ERROR_ADDRESSBOOK_NOT_FOUND",
             AddressBookDuplicate => "ERROR_ADDRESSBOOK_DUPLICATE",
             AddressBookInvalid => "ERROR_ADDRESSBOOK_INVALID",
@@ -66,6 +71,7 @@ impl ErrorCode {
             MalformedRequest => "ERROR_MALFORMED_REQUEST",
             ContentTypeNotSupported => "ERROR_CONTENT_TYPE_IS_NOT_SUPPORTED",
             RequestTooLarge => "ERROR_PARAMETER_INVALID",
+            MethodNotAllowed => "ERROR_PARAMETER_INVALID",
             Unauthorized => "",
             FileMustBeValid => "",
             Unknown => "ERROR_UNKNOWN",
@@ -80,6 +86,7 @@ impl ErrorCode {
             ContactNotFound | AddressBookNotFound | SegmentNotFound | ImportNotFound
             | ImportReportNotFound => 404,
             RequestTooLarge => 413,
+            MethodNotAllowed => 405,
             ContentTypeNotSupported => 415,
             Unknown => 500,
             _ => 400,

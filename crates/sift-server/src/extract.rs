@@ -45,6 +45,11 @@ pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
 /// Parses JSON bytes with case-insensitive keys into `T`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let v: Value = serde_json::from_slice(bytes).map_err(|_| ApiError::new(ErrorCode::MalformedRequest, "The request body is not valid JSON"))?;
+    // Every v2 body parsed here is an object; serde would otherwise read a struct
+    // from an array (`[]` as "all defaults").
+    if !v.is_object() {
+        return Err(ApiError::invalid("The request body must be a JSON object"));
+    }
     serde_json::from_value(lowercase_keys(v)).map_err(|e| ApiError::invalid(describe(&e)))
 }
 
@@ -159,10 +164,38 @@ pub fn parse_id(raw: &str, not_found: ErrorCode) -> Result<i64, ApiError> {
     }
 }
 
-/// Parses a `…/since/{date}` path segment (UTC unless an offset is given).
+/// Parses a `…/since/{date}` path segment (UTC unless an offset is given). axum has
+/// already percent-decoded it, so a `+` here is literal (an offset such as `+01:00`);
+/// failing that, it is read as a space, as form-style encoders write one.
 pub fn parse_since(raw: &str) -> Result<i64, ApiError> {
-    let decoded = percent_decode(raw);
-    sift_core::time::parse_instant(&decoded)
+    sift_core::time::parse_instant(raw)
+        .or_else(|| sift_core::time::parse_instant(&raw.replace('+', " ")))
         .map(|t| t.timestamp_millis())
-        .ok_or_else(|| ApiError::invalid(format!("'{decoded}' is not a valid date")))
+        .ok_or_else(|| ApiError::invalid(format!("'{raw}' is not a valid date")))
+}
+
+/// Whether a request path percent-decodes to UTF-8. axum's `Path` extractor rejects
+/// one that does not with a plain-text body; checking first keeps every answer a v2 body.
+pub fn path_is_utf8(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = if bytes[i] == b'%' && i + 2 < bytes.len() {
+            std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+        } else {
+            None
+        };
+        match hex {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&out).is_ok()
 }

@@ -342,7 +342,7 @@ impl Store {
         if email_key(&c.email) != email_key(&write.email) {
             if let Some(other) = find_by_key(&mut w.tx, account_id, &email_key(&write.email)).await? {
                 if other.id != id {
-                    return Err(SiftError::new(ErrorCode::ParameterInvalid, "Another contact already has this email address. ERROR_NON_UNIQUE_EMAIL").into());
+                    return Err(SiftError::new(ErrorCode::NonUniqueEmail, "Another contact already has this email address.").into());
                 }
             }
         }

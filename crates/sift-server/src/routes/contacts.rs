@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::convert;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{parse_id, parse_since, percent_decode, V2Json, V2Query};
+use crate::extract::{parse_id, parse_since, V2Json, V2Query};
 
 pub(crate) async fn page_of(st: &AppState, account: i64, filter: ContactFilter, page: Page, full: bool) -> ApiResult<Json<Vec<wire::Contact>>> {
     let fields = st.store.data_fields(account).await?;
@@ -40,7 +40,6 @@ pub async fn create(State(st): State<AppState>, caller: Caller, V2Json(body): V2
 /// `GET /v2/contacts/{id}` or `GET /v2/contacts/{email}`. As the v2 swagger says,
 /// the by-id form does not return unsubscribed or suppressed contacts; by e-mail does.
 pub async fn get(State(st): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<wire::Contact>> {
-    let raw = percent_decode(&raw);
     let fields = st.store.data_fields(caller.account_id).await?;
     let c = match raw.trim().parse::<i64>() {
         Ok(id) => {

@@ -9,14 +9,17 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::convert;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{percent_decode, V2Json};
+use crate::extract::V2Json;
 
 pub async fn list(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<wire::DataField>>> {
     let fields = st.store.data_fields(caller.account_id).await?;
     Ok(Json(fields.iter().map(convert::data_field).collect()))
 }
 
-pub async fn create(State(st): State<AppState>, caller: Caller, V2Json(body): V2Json<DataFieldInput>) -> ApiResult<(StatusCode, Json<wire::DataField>)> {
+pub async fn create(State(st): State<AppState>, caller: Caller, V2Json(body): V2Json<serde_json::Value>) -> ApiResult<(StatusCode, Json<wire::DataField>)> {
+    // v2 answers a bad type or visibility with ERROR_DATAFIELD_INVALID, like a bad name.
+    let body: DataFieldInput =
+        serde_json::from_value(body).map_err(|e| ApiError::new(ErrorCode::DatafieldInvalid, format!("The data field is invalid: {e}")))?;
     let name = body.name.as_deref().map(str::trim).unwrap_or("");
     if !valid_data_field_name(name) {
         return Err(ApiError::new(ErrorCode::DatafieldInvalid, "A data field name must be 1 to 20 letters, digits, '_' or '-'"));
@@ -38,7 +41,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, V2Json(body): V2
 /// Segments that use the field are not a blocking dependency: their next refresh
 /// fails naming the field (segment-rules.md), which keeps the v2 behaviour simple.
 pub async fn remove(State(st): State<AppState>, caller: Caller, Path(name): Path<String>) -> ApiResult<Json<DependencyResult>> {
-    let name = percent_decode(&name).trim().to_uppercase();
+    let name = name.trim().to_uppercase();
     if UNDELETABLE_DATA_FIELDS.contains(&name.as_str()) {
         return Err(ApiError::new(ErrorCode::DatafieldInvalid, format!("Data field {name} is a default field and cannot be deleted")));
     }
