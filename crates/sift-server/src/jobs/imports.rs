@@ -62,6 +62,11 @@ fn columns(header: &[String], fields: &[DataField]) -> Vec<Column> {
 
 /// One data row, parsed: a valid import row, or the reason it is a fault.
 fn parse_row(cols: &[Column], rec: &csv::StringRecord) -> Result<ImportRow, &'static str> {
+    // A ragged row (more or fewer cells than the header) cannot be trusted: its cells
+    // may have shifted into the wrong columns.
+    if rec.len() != cols.len() {
+        return Err("Invalid Entries");
+    }
     let mut row = ImportRow { email: String::new(), opt_in: None, email_type: None, data: Vec::new() };
     let mut has_email = false;
     for (i, col) in cols.iter().enumerate() {
