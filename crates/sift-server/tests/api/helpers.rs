@@ -15,6 +15,8 @@ pub struct TestApp {
     pub account_id: i64,
     pub db_url: String,
     pub pg_schema: Option<String>,
+    user: String,
+    password: String,
     _dir: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
@@ -91,6 +93,8 @@ pub async fn spawn_app_on(db: (tempfile::TempDir, String, Option<String>, Store)
     let (account_id, user, password) = sift_server::create_account(&store, "Test account").await.expect("account");
     TestApp {
         client: Client::new(&base, &user, &password),
+        user,
+        password,
         base,
         store,
         account_id,
@@ -107,6 +111,11 @@ impl TestApp {
     pub async fn other_account(&self) -> Client {
         let (_, user, password) = sift_server::create_account(&self.store, "Other account").await.expect("account");
         self.client.with_credentials(&user, &password)
+    }
+
+    /// The API user's name and password (for hand-built requests).
+    pub fn credentials(&self) -> (&str, &str) {
+        (&self.user, &self.password)
     }
 
     /// The account's change sequence now.

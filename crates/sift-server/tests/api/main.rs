@@ -9,9 +9,11 @@ pub const BACKEND: &str = "sqlite";
 mod helpers;
 
 mod accounts;
+mod bad_input;
 mod books;
 mod crash;
 mod contacts;
 mod fields;
 mod imports;
+mod isolation;
 mod segments;

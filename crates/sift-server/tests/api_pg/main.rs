@@ -11,6 +11,8 @@ mod helpers;
 
 #[path = "../api/accounts.rs"]
 mod accounts;
+#[path = "../api/bad_input.rs"]
+mod bad_input;
 #[path = "../api/books.rs"]
 mod books;
 #[path = "../api/contacts.rs"]
@@ -21,5 +23,7 @@ mod crash;
 mod fields;
 #[path = "../api/imports.rs"]
 mod imports;
+#[path = "../api/isolation.rs"]
+mod isolation;
 #[path = "../api/segments.rs"]
 mod segments;
