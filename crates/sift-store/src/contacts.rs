@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::{allocate_ids, get_i64, get_opt_i64, get_str, next_change_seq, now_ms, Page, Result, Store, StoreError};
+use crate::{allocate_ids, get_i64, get_opt_i64, get_str, next_change_seq, now_ms, Backend, Page, Result, Store, StoreError};
 use serde_json::{Map, Value};
 use sift_core::model::{email_key, ContactStatus, DataField, EmailType, MergeOption, OptInType};
 use sift_core::record::FieldValue;
@@ -450,12 +450,18 @@ impl Store {
         }
         let seq = next_change_seq(tx, account_id).await?;
         let now = now_ms();
+        // Numbered parameters (`$n`) cost SQLite a linear search per parameter when
+        // binding (sqlite3_bind_parameter_name), quadratic in a statement with
+        // thousands of them; anonymous `?` are bound by position. PostgreSQL needs `$n`.
+        let sqlite = self.backend() == Backend::Sqlite;
+        let param = |n: usize| if sqlite { "?".to_string() } else { format!("${n}") };
         // Existing contacts of this batch, by address key.
         let mut existing: HashMap<String, StoredContact> = HashMap::new();
-        for chunk in rows.chunks(500) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        for chunk in rows.chunks(1000) {
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| param(i + 2)).collect();
             let sql = format!(
-                "SELECT {CONTACT_COLS} FROM contacts c WHERE c.account_id = $1 AND c.deleted = 0 AND c.email_key IN ({})",
+                "SELECT {CONTACT_COLS} FROM contacts c WHERE c.account_id = {} AND c.deleted = 0 AND c.email_key IN ({})",
+                param(1),
                 placeholders.join(",")
             );
             let mut q = sqlx::query(&sql).bind(account_id);
@@ -469,12 +475,13 @@ impl Store {
         }
         let new_count = rows.len() - existing.len();
         let mut next_id = if new_count > 0 { allocate_ids(tx, account_id, "next_contact_id", new_count as i64).await? } else { 0 };
-        let mut inserts: Vec<StoredContact> = Vec::with_capacity(new_count);
-        let mut member_ids: Vec<i64> = Vec::with_capacity(rows.len());
+        // New and changed contacts alike are written whole, by multi-row upserts: no
+        // statement per row.
+        let mut writes: Vec<StoredContact> = Vec::with_capacity(rows.len());
         for (i, r) in rows.iter().enumerate() {
-            match existing.get_mut(&email_key(&r.email)) {
+            match existing.remove(&email_key(&r.email)) {
                 Some(c) if c.status.is_suppressed() => suppressed.push((i, c.status)),
-                Some(c) => {
+                Some(mut c) => {
                     if let Some(o) = r.opt_in {
                         c.opt_in = o;
                     }
@@ -484,12 +491,11 @@ impl Store {
                     apply_data(&mut c.data, &r.data, merge);
                     c.modified_ms = now;
                     c.seq = seq;
-                    update_row(tx, account_id, c).await?;
-                    member_ids.push(c.id);
+                    writes.push(c);
                     counts.updated_contacts += 1;
                 }
                 None => {
-                    inserts.push(StoredContact {
+                    writes.push(StoredContact {
                         id: next_id,
                         email: r.email.clone(),
                         status: ContactStatus::Subscribed,
@@ -502,25 +508,28 @@ impl Store {
                         deleted: false,
                         seq,
                     });
-                    member_ids.push(next_id);
                     next_id += 1;
                     counts.new_contacts += 1;
                 }
             }
         }
-        // Multi-row inserts: one statement per 400 contacts.
-        for chunk in inserts.chunks(400) {
-            let mut sql = String::from("INSERT INTO contacts (account_id, id, email, email_key, status, opt_in, email_type, data, created_at, modified_at, deleted, seq) VALUES ");
+        const COLS: usize = 12;
+        for chunk in writes.chunks(1000) {
+            let mut sql = String::with_capacity(64 + chunk.len() * COLS * 6);
+            sql.push_str("INSERT INTO contacts (account_id, id, email, email_key, status, opt_in, email_type, data, created_at, modified_at, status_changed_at, seq, deleted) VALUES ");
             for i in 0..chunk.len() {
-                let b = i * 11;
-                if i > 0 {
+                sql.push_str(if i > 0 { ",(" } else { "(" });
+                for j in 0..COLS {
+                    sql.push_str(&param(i * COLS + j + 1));
                     sql.push(',');
                 }
-                sql.push_str(&format!(
-                    "(${},${},${},${},${},${},${},${},${},${},0,${})",
-                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11
-                ));
+                sql.push_str("0)");
             }
+            sql.push_str(
+                " ON CONFLICT (account_id, id) DO UPDATE SET email = excluded.email, email_key = excluded.email_key, status = excluded.status, \
+                 opt_in = excluded.opt_in, email_type = excluded.email_type, data = excluded.data, modified_at = excluded.modified_at, \
+                 status_changed_at = excluded.status_changed_at, seq = excluded.seq",
+            );
             let mut q = sqlx::query(&sql);
             for c in chunk {
                 q = q
@@ -534,23 +543,26 @@ impl Store {
                     .bind(Value::Object(c.data.clone()).to_string())
                     .bind(c.created_ms)
                     .bind(c.modified_ms)
+                    .bind(c.status_changed_ms)
                     .bind(c.seq);
             }
             q.execute(&mut **tx).await?;
         }
         if let Some(book) = book_id {
-            for chunk in member_ids.chunks(1000) {
-                let mut sql = String::from("INSERT INTO book_members (account_id, book_id, contact_id, added_at) VALUES ");
+            for chunk in writes.chunks(2000) {
+                let mut sql = String::with_capacity(96 + chunk.len() * 24);
+                sql.push_str("INSERT INTO book_members (account_id, book_id, contact_id, added_at) VALUES ");
                 for i in 0..chunk.len() {
+                    let b = i * 4;
                     if i > 0 {
                         sql.push(',');
                     }
-                    sql.push_str(&format!("($1,$2,${},$3)", i + 4));
+                    sql.push_str(&format!("({},{},{},{})", param(b + 1), param(b + 2), param(b + 3), param(b + 4)));
                 }
                 sql.push_str(" ON CONFLICT DO NOTHING");
-                let mut q = sqlx::query(&sql).bind(account_id).bind(book).bind(now);
-                for id in chunk {
-                    q = q.bind(*id);
+                let mut q = sqlx::query(&sql);
+                for c in chunk {
+                    q = q.bind(account_id).bind(book).bind(c.id).bind(now);
                 }
                 q.execute(&mut **tx).await?;
             }

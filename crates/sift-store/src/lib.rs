@@ -150,12 +150,16 @@ impl Store {
                         // WAL: readers never wait for the writer. synchronous=NORMAL in
                         // WAL mode survives a process crash (kill -9) without losing a
                         // committed transaction; only an OS crash could lose the last ones.
+                        // Checkpoint the WAL every 64 MiB rather than every 4 MiB: each
+                        // checkpoint costs two fsyncs, and at the default an import paid
+                        // one per chunk (a third of its time). Readers are unaffected.
                         for pragma in [
                             "PRAGMA journal_mode = WAL",
                             "PRAGMA synchronous = NORMAL",
                             "PRAGMA busy_timeout = 10000",
                             "PRAGMA foreign_keys = ON",
                             "PRAGMA cache_size = -65536",
+                            "PRAGMA wal_autocheckpoint = 16384",
                         ] {
                             sqlx::query(pragma).execute(&mut *conn).await?;
                         }

@@ -121,6 +121,72 @@ fn status_reason(s: ContactStatus) -> (&'static str, fn(&mut sift_store::imports
     }
 }
 
+/// One chunk of parsed rows, ready to write in one transaction.
+struct Chunk {
+    rows: Vec<ImportRow>,
+    /// The file's record of each row (for fault lines of suppressed contacts).
+    recs: Vec<csv::StringRecord>,
+    /// Fault lines of this chunk's broken rows.
+    faults: String,
+    invalid: i64,
+    duplicates: i64,
+    /// Rows of the file read up to the end of this chunk.
+    rows_end: usize,
+    last: bool,
+}
+
+/// Reads the file's data rows into chunks of `chunk` rows and sends them. Rows
+/// before `resume_at` were written before a restart: they are only read again to
+/// rebuild the set of addresses seen. Stops early if the receiver is gone.
+fn read_chunks(file: &[u8], cols: &[Column], chunk: usize, resume_at: usize, tx: &tokio::sync::mpsc::Sender<Chunk>) {
+    let rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(without_bom(file));
+    let empty = || Chunk { rows: Vec::with_capacity(chunk), recs: Vec::with_capacity(chunk), faults: String::new(), invalid: 0, duplicates: 0, rows_end: 0, last: false };
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut c = empty();
+    let mut row_index = 0usize;
+    let mut since_flush = 0usize;
+    let mut records = rdr.into_records();
+    loop {
+        let next = records.next();
+        let done = next.is_none();
+        if let Some(result) = next {
+            let this = row_index;
+            row_index += 1;
+            let parsed = match &result {
+                Ok(rec) => parse_row(cols, rec).and_then(|r| if seen.insert(email_key(&r.email)) { Ok(r) } else { Err("Duplicate") }),
+                Err(_) => Err("Invalid Entries"),
+            };
+            if this < resume_at {
+                continue; // already written before a restart; `seen` is rebuilt.
+            }
+            since_flush += 1;
+            match parsed {
+                Ok(r) => {
+                    c.rows.push(r);
+                    c.recs.push(result.unwrap_or_default());
+                }
+                Err(reason) => {
+                    if reason == "Duplicate" {
+                        c.duplicates += 1;
+                    } else {
+                        c.invalid += 1;
+                    }
+                    c.faults.push_str(&fault_line(reason, result.ok().as_ref()));
+                }
+            }
+        }
+        if !done && since_flush < chunk {
+            continue;
+        }
+        since_flush = 0;
+        c.rows_end = row_index;
+        c.last = done;
+        if tx.blocking_send(std::mem::replace(&mut c, empty())).is_err() || done {
+            return;
+        }
+    }
+}
+
 /// Runs one claimed import to its end.
 pub async fn process(st: &AppState, mut imp: Import, file: Vec<u8>) -> anyhow::Result<()> {
     let owner = st.worker_id.clone();
@@ -141,73 +207,39 @@ pub async fn process(st: &AppState, mut imp: Import, file: Vec<u8>) -> anyhow::R
     let cols = columns(&header_names, &fields);
     let chunk = st.config.import_chunk.max(1);
     let resume_at = imp.rows_done as usize;
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut batch: Vec<ImportRow> = Vec::with_capacity(chunk);
-    let mut batch_recs: Vec<csv::StringRecord> = Vec::with_capacity(chunk);
-    let mut pending_faults = String::new();
+    // The file is read on a blocking thread while this task writes the previous chunk,
+    // so parsing overlaps the database's work. At most two chunks wait in between.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(2);
+    tokio::task::spawn_blocking(move || read_chunks(&file, &cols, chunk, resume_at, &tx));
     let mut pending_report = imp.report;
-    let mut row_index = 0usize;
-    let mut since_flush = 0usize;
-    let mut records = rdr.into_records();
     loop {
-        let next = records.next();
-        let done = next.is_none();
-        if let Some(result) = next {
-            let this = row_index;
-            row_index += 1;
-            let parsed = match &result {
-                Ok(rec) => parse_row(&cols, rec).and_then(|r| if seen.insert(email_key(&r.email)) { Ok(r) } else { Err("Duplicate") }),
-                Err(_) => Err("Invalid Entries"),
-            };
-            if this < resume_at {
-                continue; // already written before a restart; `seen` is rebuilt.
-            }
-            since_flush += 1;
-            match parsed {
-                Ok(r) => {
-                    batch.push(r);
-                    batch_recs.push(result.unwrap_or_default());
-                }
-                Err(reason) => {
-                    if reason == "Duplicate" {
-                        pending_report.duplicate_emails += 1;
-                    } else {
-                        pending_report.invalid_entries += 1;
-                    }
-                    let rec = result.ok();
-                    pending_faults.push_str(&fault_line(reason, rec.as_ref()));
-                }
-            }
-        }
-        if !done && since_flush < chunk {
-            continue;
-        }
-        since_flush = 0;
+        let Some(mut c) = rx.recv().await else {
+            anyhow::bail!("the CSV reader stopped before the end of the file");
+        };
+        pending_report.invalid_entries += c.invalid;
+        pending_report.duplicate_emails += c.duplicates;
         let mut w = st.store.write().await?;
-        let result = st.store.import_batch(&mut w.tx, imp.account_id, &fields, &batch, imp.book_id, imp.merge).await?;
+        let result = st.store.import_batch(&mut w.tx, imp.account_id, &fields, &c.rows, imp.book_id, imp.merge).await?;
         pending_report.new_contacts += result.counts.new_contacts;
         pending_report.updated_contacts += result.counts.updated_contacts;
         for (i, status) in &result.suppressed {
             let (reason, count) = status_reason(*status);
             count(&mut pending_report);
-            pending_faults.push_str(&fault_line(reason, batch_recs.get(*i)));
+            c.faults.push_str(&fault_line(reason, c.recs.get(*i)));
         }
         let mut next = imp.clone();
-        next.rows_done = row_index as i64;
+        next.rows_done = c.rows_end as i64;
         next.report = pending_report;
-        next.faults.push_str(&pending_faults);
+        next.faults.push_str(&c.faults);
         if !st.store.import_progress(&mut w.tx, &next, &owner, st.lease_ms()).await? {
             tracing::warn!(import = %imp.id, "import lease lost; another worker took it over");
             return Ok(());
         }
         w.commit().await?;
         imp = next;
-        pending_faults.clear();
-        batch.clear();
-        batch_recs.clear();
         tracing::info!(import = %imp.id, rows = imp.rows_done, new = imp.report.new_contacts, updated = imp.report.updated_contacts,
             faults = imp.report.invalid_entries + imp.report.duplicate_emails, "import progress");
-        if done {
+        if c.last {
             break;
         }
     }
