@@ -174,9 +174,10 @@ pub fn parse_since(raw: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::invalid(format!("'{raw}' is not a valid date")))
 }
 
-/// Whether a request path percent-decodes to UTF-8. axum's `Path` extractor rejects
-/// one that does not with a plain-text body; checking first keeps every answer a v2 body.
-pub fn path_is_utf8(path: &str) -> bool {
+/// Whether a request path percent-decodes to UTF-8 without NUL characters. axum's
+/// `Path` extractor rejects invalid UTF-8 with a plain-text body, and PostgreSQL
+/// rejects text holding NUL; checking first keeps every answer a v2 body.
+pub fn path_is_decodable(path: &str) -> bool {
     let bytes = path.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -197,5 +198,5 @@ pub fn path_is_utf8(path: &str) -> bool {
             }
         }
     }
-    std::str::from_utf8(&out).is_ok()
+    !out.contains(&0) && std::str::from_utf8(&out).is_ok()
 }

@@ -106,7 +106,8 @@ fn fault_line(reason: &str, rec: Option<&csv::StringRecord>) -> String {
         fields.extend(r.iter());
     }
     let _ = w.write_record(&fields);
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    // NUL cannot be stored in PostgreSQL text; a fault line is for people to read.
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default().replace('\0', "")
 }
 
 fn status_reason(s: ContactStatus) -> (&'static str, fn(&mut sift_store::imports::ImportReport)) {

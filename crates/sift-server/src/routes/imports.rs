@@ -92,7 +92,10 @@ fn parse_merge(raw: &str) -> ApiResult<MergeOption> {
 }
 
 async fn submit(st: AppState, account: i64, book: Option<i64>, merge: MergeOption, req: Request) -> ApiResult<Response> {
-    let up = read_upload(&st, req).await?;
+    let mut up = read_upload(&st, req).await?;
+    // The name is only kept for people to read; control characters (NUL cannot be
+    // stored in PostgreSQL text) are dropped.
+    up.name.retain(|c| !c.is_control());
     check_file(&up)?;
     let id = uuid::Uuid::new_v4().to_string();
     let imp = st.store.create_import(account, &id, book, merge, &up.name, &up.bytes).await?;

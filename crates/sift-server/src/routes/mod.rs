@@ -73,11 +73,12 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(ErrorCode::MethodNotAllowed, "The requested resource does not support this HTTP method")
 }
 
-/// A path that does not percent-decode to UTF-8 (`/v2/contacts/%FF`) gets a v2 error
+/// A path that does not percent-decode to UTF-8 (`/v2/contacts/%FF`) or holds a NUL
+/// (`/v2/contacts/a%00`) gets a v2 error
 /// instead of the plain-text rejection of axum's `Path` extractor.
 async fn reject_undecodable_paths(req: Request, next: Next) -> Response {
-    if !crate::extract::path_is_utf8(req.uri().path()) {
-        return ApiError::invalid("The URL is not valid UTF-8").into_response();
+    if !crate::extract::path_is_decodable(req.uri().path()) {
+        return ApiError::invalid("The URL is not valid UTF-8 text").into_response();
     }
     next.run(req).await
 }

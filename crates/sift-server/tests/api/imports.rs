@@ -799,3 +799,35 @@ async fn an_import_whose_worker_died_is_taken_over_and_finished_after_restart() 
     assert_eq!(store.count_contacts(account).await.unwrap(), 2);
     drop(app);
 }
+
+#[tokio::test]
+async fn nul_characters_in_the_file_name_or_cells_do_not_break_the_import() {
+    let app = spawn_app().await;
+    let csv = b"Email,FirstName\nbad\x00@example.com,x\x00y\nok@example.com,a\x00b\n".to_vec();
+    let data = base64::engine::general_purpose::STANDARD.encode(&csv);
+    let r = app
+        .client
+        .post(
+            "/v2/contacts/import",
+            &json!({"fileName": "nul\u{0}.csv", "data": data}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 202, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap();
+    assert_eq!(app.client.wait_import(id, WAIT).await.unwrap(), "Finished");
+    let rep = report(&app, id).await;
+    assert_eq!(
+        (rep["newContacts"].as_i64(), rep["invalidEntries"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let f = faults(&app, id).await;
+    assert_eq!(f[1], ["Invalid Entries", "bad@example.com", "xy"]);
+    let c = app
+        .client
+        .get("/v2/contacts/ok@example.com")
+        .await
+        .unwrap()
+        .body;
+    assert_eq!(field(&c, "FIRSTNAME"), "a\u{0}b");
+}
