@@ -26,7 +26,7 @@ pub const CDNOW: &str = include_str!("../../../data/cdnow/CDNOW_master.txt");
 /// The demo's "now": the end of the data.
 pub const DEMO_NOW: &str = "1998-07-01T00:00:00Z";
 
-#[derive(clap::Args, Debug, Clone, Default)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct DemoArgs {
     /// Directory for the demo's SQLite database (default: a temporary directory).
     #[arg(long)]
@@ -40,6 +40,12 @@ pub struct DemoArgs {
     /// Print only the table.
     #[arg(long)]
     pub quiet: bool,
+}
+
+impl Default for DemoArgs {
+    fn default() -> Self {
+        DemoArgs { dir: None, keep_running: false, listen: "127.0.0.1:0".into(), quiet: false }
+    }
 }
 
 /// One customer, aggregated from their purchases.

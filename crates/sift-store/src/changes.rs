@@ -39,42 +39,22 @@ impl Store {
         }
         let by_id: HashMap<String, &DataField> = fields.iter().map(|f| (f.id.to_string(), f)).collect();
 
-        let sql = "SELECT c.id, c.email, c.status, c.opt_in, c.email_type, c.data, c.created_at, c.modified_at, c.status_changed_at, c.deleted, c.seq \
-                   FROM contacts c WHERE c.account_id = $1 AND c.seq > $2 AND c.seq <= $3 AND ($2 > 0 OR c.deleted = 0) ORDER BY c.seq, c.id";
-        let mut stored = Vec::new();
-        {
-            let mut rows = sqlx::query(sql).bind(account_id).bind(since).bind(up_to_seq).fetch(&mut *tx);
-            while let Some(r) = rows.try_next().await? {
-                stored.push(row_to_contact(&r)?);
-            }
-        }
-
-        // Memberships of the changed contacts: all of them on a full load, else
-        // looked up by contact id (an index on (account_id, contact_id)).
+        // On a full load the memberships come first, so each contact row becomes a
+        // record as it streams by (nothing else of the store is held in memory).
         let mut books: HashMap<i64, Vec<u32>> = HashMap::new();
         if since == 0 {
             let mut rows = sqlx::query("SELECT contact_id, book_id FROM book_members WHERE account_id = $1").bind(account_id).fetch(&mut *tx);
             while let Some(r) = rows.try_next().await? {
                 books.entry(r.try_get::<i64, _>(0)?).or_default().push(r.try_get::<i64, _>(1)? as u32);
             }
-        } else {
-            let ids: Vec<i64> = stored.iter().filter(|c| !c.deleted).map(|c| c.id).collect();
-            for chunk in ids.chunks(500) {
-                let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-                let sql = format!("SELECT contact_id, book_id FROM book_members WHERE account_id = $1 AND contact_id IN ({})", placeholders.join(","));
-                let mut q = sqlx::query(&sql).bind(account_id);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                for r in q.fetch_all(&mut *tx).await? {
-                    books.entry(r.try_get::<i64, _>(0)?).or_default().push(r.try_get::<i64, _>(1)? as u32);
-                }
-            }
         }
-
-        let mut changes = Vec::with_capacity(stored.len());
+        let sql = "SELECT c.id, c.email, c.status, c.opt_in, c.email_type, c.data, c.created_at, c.modified_at, c.status_changed_at, c.deleted, c.seq \
+                   FROM contacts c WHERE c.account_id = $1 AND c.seq > $2 AND c.seq <= $3 AND ($2 > 0 OR c.deleted = 0) ORDER BY c.seq, c.id";
+        let mut changes = Vec::new();
         {
-            for c in stored {
+            let mut rows = sqlx::query(sql).bind(account_id).bind(since).bind(up_to_seq).fetch(&mut *tx);
+            while let Some(r) = rows.try_next().await? {
+                let c = row_to_contact(&r)?;
                 let id = c.id as u32;
                 let record = if c.deleted {
                     None
@@ -103,6 +83,31 @@ impl Store {
                     })
                 };
                 changes.push(ContactChange { id, seq: c.seq, record });
+            }
+        }
+        if since > 0 {
+            // Memberships of the changed contacts, by contact id (the primary key's
+            // prefix), then filled into their records.
+            let ids: Vec<i64> = changes.iter().filter(|c| c.record.is_some()).map(|c| c.id as i64).collect();
+            for chunk in ids.chunks(500) {
+                let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                let sql = format!("SELECT contact_id, book_id FROM book_members WHERE account_id = $1 AND contact_id IN ({})", placeholders.join(","));
+                let mut q = sqlx::query(&sql).bind(account_id);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                for r in q.fetch_all(&mut *tx).await? {
+                    books.entry(r.try_get::<i64, _>(0)?).or_default().push(r.try_get::<i64, _>(1)? as u32);
+                }
+            }
+            for ch in &mut changes {
+                if let Some(rec) = &mut ch.record {
+                    if let Some(mut b) = books.remove(&(ch.id as i64)) {
+                        b.sort_unstable();
+                        b.dedup();
+                        rec.books = b;
+                    }
+                }
             }
         }
         tx.commit().await?;

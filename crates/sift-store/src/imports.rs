@@ -1,5 +1,6 @@
-//! The import job queue. The uploaded file is stored with the job when the import is
-//! accepted (so an acknowledged import survives a crash); the worker processes it in
+//! The import job queue. The uploaded file is stored when the import is accepted (so
+//! an acknowledged import survives a crash), in its own table so that recording
+//! progress never rewrites the file; the worker processes it in
 //! chunks, each chunk's contacts, counters, faults and `rows_done` committed in one
 //! transaction, so an import resumed after a crash continues where it stopped and
 //! counts nothing twice.
@@ -87,16 +88,21 @@ impl Store {
             return Err(sift_core::SiftError::new(sift_core::ErrorCode::ImportTooManyActiveImports, format!("At most {MAX_ACTIVE_IMPORTS} imports may run at once.")).into());
         }
         let now = now_ms();
-        sqlx::query("INSERT INTO imports (account_id, id, book_id, status, merge_option, file_name, file, report, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        sqlx::query("INSERT INTO imports (account_id, id, book_id, status, merge_option, file_name, report, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(account_id)
             .bind(id)
             .bind(book_id)
             .bind(ImportStatus::NotFinished.code())
             .bind(merge.code())
             .bind(file_name)
-            .bind(file.to_vec())
             .bind(report_text(&ImportReport::default()))
             .bind(now)
+            .execute(&mut *w.tx)
+            .await?;
+        sqlx::query("INSERT INTO import_files (account_id, id, file) VALUES ($1, $2, $3)")
+            .bind(account_id)
+            .bind(id)
+            .bind(file.to_vec())
             .execute(&mut *w.tx)
             .await?;
         w.commit().await?;
@@ -117,16 +123,22 @@ impl Store {
             let now = now_ms();
             let lock = if self.backend() == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
             let sql = format!(
-                "SELECT {COLS}, file FROM imports WHERE status = 1 AND (lease_until IS NULL OR lease_until < $1) ORDER BY created_at, id LIMIT 1{lock}"
+                "SELECT {COLS} FROM imports WHERE status = 1 AND (lease_until IS NULL OR lease_until < $1) ORDER BY created_at, id LIMIT 1{lock}"
             );
             let Some(row) = sqlx::query(&sql).bind(now).fetch_optional(&mut *w.tx).await? else {
                 return Ok(None);
             };
             let mut imp = row_to_import(&row)?;
-            let file: Option<Vec<u8>> = row.try_get("file")?;
+            let file: Option<Vec<u8>> = sqlx::query("SELECT file FROM import_files WHERE account_id = $1 AND id = $2")
+                .bind(imp.account_id)
+                .bind(&imp.id)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .map(|r| r.try_get::<Vec<u8>, _>(0))
+                .transpose()?;
             if imp.attempts >= MAX_ATTEMPTS || file.is_none() {
                 let msg = "The import was interrupted too many times; giving up.";
-                sqlx::query("UPDATE imports SET status = $3, finished_at = $4, error = $5, file = NULL WHERE account_id = $1 AND id = $2")
+                sqlx::query("UPDATE imports SET status = $3, finished_at = $4, error = $5 WHERE account_id = $1 AND id = $2")
                     .bind(imp.account_id)
                     .bind(&imp.id)
                     .bind(ImportStatus::Failed.code())
@@ -134,6 +146,7 @@ impl Store {
                     .bind(msg)
                     .execute(&mut *w.tx)
                     .await?;
+                sqlx::query("DELETE FROM import_files WHERE account_id = $1 AND id = $2").bind(imp.account_id).bind(&imp.id).execute(&mut *w.tx).await?;
                 w.commit().await?;
                 continue;
             }
@@ -172,10 +185,24 @@ impl Store {
         Ok(res.rows_affected() > 0)
     }
 
+    /// Extends the lease of a running import. False if it is no longer ours.
+    pub async fn heartbeat_import(&self, account_id: i64, id: &str, owner: &str, lease_ms: i64) -> Result<bool> {
+        let mut w = self.write().await?;
+        let res = sqlx::query("UPDATE imports SET lease_until = $4 WHERE account_id = $1 AND id = $2 AND lease_owner = $3 AND status = 1")
+            .bind(account_id)
+            .bind(id)
+            .bind(owner)
+            .bind(now_ms() + lease_ms)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        Ok(res.rows_affected() > 0)
+    }
+
     /// Ends an import with a final status (and drops the stored file).
     pub async fn finish_import(&self, imp: &Import, owner: &str, status: ImportStatus, error: Option<&str>) -> Result<bool> {
         let mut w = self.write().await?;
-        let res = sqlx::query("UPDATE imports SET status = $4, finished_at = $5, error = $6, report = $7, faults = $8, rows_done = $9, file = NULL, lease_owner = NULL WHERE account_id = $1 AND id = $2 AND lease_owner = $3 AND status = 1")
+        let res = sqlx::query("UPDATE imports SET status = $4, finished_at = $5, error = $6, report = $7, faults = $8, rows_done = $9, lease_owner = NULL WHERE account_id = $1 AND id = $2 AND lease_owner = $3 AND status = 1")
             .bind(imp.account_id)
             .bind(&imp.id)
             .bind(owner)
@@ -187,6 +214,9 @@ impl Store {
             .bind(imp.rows_done)
             .execute(&mut *w.tx)
             .await?;
+        if res.rows_affected() > 0 {
+            sqlx::query("DELETE FROM import_files WHERE account_id = $1 AND id = $2").bind(imp.account_id).bind(&imp.id).execute(&mut *w.tx).await?;
+        }
         w.commit().await?;
         Ok(res.rows_affected() > 0)
     }

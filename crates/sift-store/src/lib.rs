@@ -183,12 +183,21 @@ impl Store {
     }
 
     /// Starts a write transaction.
+    ///
+    /// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken up front, where the
+    /// busy timeout applies, never by upgrading a read lock mid-transaction (an
+    /// upgrade that finds the lock held fails at once with "database is locked",
+    /// which is what a dropped transaction whose rollback is still queued on its
+    /// connection would cause).
     pub async fn write(&self) -> Result<WriteTx> {
         let guard = match &self.write_lock {
             Some(l) => Some(l.clone().lock_owned().await),
             None => None,
         };
-        let tx = self.pool.begin().await?;
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx { tx, _guard: guard })
     }
 

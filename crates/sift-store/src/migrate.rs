@@ -75,9 +75,9 @@ CREATE TABLE book_members (
     book_id BIGINT NOT NULL,
     contact_id BIGINT NOT NULL,
     added_at BIGINT NOT NULL,
-    PRIMARY KEY (account_id, book_id, contact_id)
+    PRIMARY KEY (account_id, contact_id, book_id)
 );
-CREATE INDEX book_members_contact ON book_members (account_id, contact_id);
+CREATE INDEX book_members_book ON book_members (account_id, book_id, contact_id);
 CREATE TABLE segment_members (
     account_id BIGINT NOT NULL,
     segment_id BIGINT NOT NULL,
@@ -116,7 +116,6 @@ CREATE TABLE imports (
     status BIGINT NOT NULL,
     merge_option BIGINT NOT NULL,
     file_name TEXT NOT NULL,
-    file BLOB,
     attempts BIGINT NOT NULL DEFAULT 0,
     lease_owner TEXT,
     lease_until BIGINT,
@@ -129,6 +128,12 @@ CREATE TABLE imports (
     PRIMARY KEY (account_id, id)
 );
 CREATE INDEX imports_queue ON imports (status, created_at);
+CREATE TABLE import_files (
+    account_id BIGINT NOT NULL,
+    id TEXT NOT NULL,
+    file BLOB NOT NULL,
+    PRIMARY KEY (account_id, id)
+);
 "#;
 
 const POSTGRES_V1: &str = r#"
@@ -198,9 +203,9 @@ CREATE TABLE book_members (
     book_id BIGINT NOT NULL,
     contact_id BIGINT NOT NULL,
     added_at BIGINT NOT NULL,
-    PRIMARY KEY (account_id, book_id, contact_id)
+    PRIMARY KEY (account_id, contact_id, book_id)
 );
-CREATE INDEX book_members_contact ON book_members (account_id, contact_id);
+CREATE INDEX book_members_book ON book_members (account_id, book_id, contact_id);
 CREATE TABLE segment_members (
     account_id BIGINT NOT NULL,
     segment_id BIGINT NOT NULL,
@@ -239,7 +244,6 @@ CREATE TABLE imports (
     status BIGINT NOT NULL,
     merge_option BIGINT NOT NULL,
     file_name TEXT NOT NULL,
-    file BYTEA,
     attempts BIGINT NOT NULL DEFAULT 0,
     lease_owner TEXT,
     lease_until BIGINT,
@@ -252,6 +256,12 @@ CREATE TABLE imports (
     PRIMARY KEY (account_id, id)
 );
 CREATE INDEX imports_queue ON imports (status, created_at);
+CREATE TABLE import_files (
+    account_id BIGINT NOT NULL,
+    id TEXT NOT NULL,
+    file BYTEA NOT NULL,
+    PRIMARY KEY (account_id, id)
+);
 "#;
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

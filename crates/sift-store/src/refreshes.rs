@@ -127,6 +127,24 @@ impl Store {
         row.as_ref().map(row_to_refresh).transpose()
     }
 
+    /// The status of a segment's latest refresh, in one query (the poll path):
+    /// `None` if `segment_id` is not a segment of the account; `Some(None)` if it
+    /// has never been refreshed.
+    pub async fn latest_refresh_status(&self, account_id: i64, segment_id: i64) -> Result<Option<Option<RefreshStatus>>> {
+        let row = sqlx::query(
+            "SELECT (SELECT r.status FROM refreshes r WHERE r.account_id = l.account_id AND r.segment_id = l.id ORDER BY r.id DESC LIMIT 1) AS status \
+             FROM lists l WHERE l.account_id = $1 AND l.id = $2 AND l.kind = 1",
+        )
+        .bind(account_id)
+        .bind(segment_id)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some(get_opt_i64(&r, "status")?.and_then(RefreshStatus::from_code))),
+        }
+    }
+
     /// Refresh history of a segment, newest first.
     pub async fn refresh_history(&self, account_id: i64, segment_id: i64, page: Page) -> Result<Vec<Refresh>> {
         let sql = format!("SELECT {COLS} FROM refreshes WHERE account_id = $1 AND segment_id = $2 ORDER BY id DESC LIMIT $3 OFFSET $4");

@@ -41,7 +41,10 @@ async fn import_worker(st: AppState, mut shutdown: watch::Receiver<bool>) {
         match st.store.claim_import(&st.worker_id, st.lease_ms()).await {
             Ok(Some((imp, file))) => {
                 let id = imp.id.clone();
-                if let Err(e) = guarded(imports::process(&st, imp.clone(), file)).await {
+                let hb = heartbeat(st.clone(), imp.account_id, id.clone());
+                let result = guarded(imports::process(&st, imp.clone(), file)).await;
+                hb.abort();
+                if let Err(e) = result {
                     tracing::error!(import = %id, error = %e, "import failed; it will be retried after its lease");
                 }
                 continue;
@@ -55,4 +58,20 @@ async fn import_worker(st: AppState, mut shutdown: watch::Receiver<bool>) {
             _ = shutdown.changed() => {}
         }
     }
+}
+
+/// Keeps an import's lease alive while it runs (every third of the lease), so a slow
+/// chunk is never mistaken for a dead process.
+fn heartbeat(st: AppState, account_id: i64, id: String) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = st.config.lease / 3;
+        loop {
+            tokio::time::sleep(every).await;
+            match st.store.heartbeat_import(account_id, &id, &st.worker_id, st.lease_ms()).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => tracing::warn!(error = %e, "import heartbeat failed"),
+            }
+        }
+    })
 }

@@ -207,9 +207,9 @@ pub async fn refresh(State(st): State<AppState>, caller: Caller, Path(raw): Path
 /// `GET /v2/segments/refresh/{id}`: the latest refresh's status. A segment with no
 /// refresh at all answers `Finished` so pollers never hang.
 pub async fn refresh_status(State(st): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<SegmentRefresh>> {
-    let l = find(&st, caller.account_id, &raw).await?;
-    let status = st.store.latest_refresh(caller.account_id, l.id).await?.map(|r| r.status).unwrap_or(RefreshStatus::Finished);
-    Ok(Json(SegmentRefresh { id: l.id, status: status.as_str().into() }))
+    let id = segment_id(&raw)?;
+    let status = st.store.latest_refresh_status(caller.account_id, id).await?.ok_or_else(not_found)?.unwrap_or(RefreshStatus::Finished);
+    Ok(Json(SegmentRefresh { id, status: status.as_str().into() }))
 }
 
 /// Any version segment other than `v2`: `NotAvailableInThisVersion`.

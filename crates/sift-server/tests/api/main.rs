@@ -12,6 +12,7 @@ mod accounts;
 mod bad_input;
 mod books;
 mod crash;
+mod demo;
 mod contacts;
 mod fields;
 mod imports;

@@ -53,9 +53,14 @@ async fn contacts_that_stop_matching_after_a_rule_edit_leave() {
     assert_eq!(app.client.refresh(s, T).await.unwrap(), "Finished");
     assert_eq!(app.members(s).await, vec!["y@x.com"]);
     let detail = app.client.get(&format!("/v2/segments/{s}")).await.unwrap().ok().unwrap();
-    assert_eq!(detail["lastRefresh"]["joined"], 1);
-    assert_eq!(detail["lastRefresh"]["left"], 1);
     assert_eq!(detail["contacts"], 1);
+    // The refresh that first ran the new rule records one joined and one left (a
+    // later one, if the POST came after it finished, records none).
+    let history = app.client.get(&format!("/v2/segments/{s}/refreshes")).await.unwrap().ok().unwrap();
+    let after_edit: Vec<&Value> = history.as_array().unwrap().iter().rev().skip(1).collect();
+    assert_eq!(after_edit[0]["joined"], 1);
+    assert_eq!(after_edit[0]["left"], 1);
+    assert!(after_edit[1..].iter().all(|h| h["joined"] == 0 && h["left"] == 0));
 }
 
 #[tokio::test]
@@ -372,4 +377,49 @@ async fn keys_and_operator_names_in_rules_are_case_insensitive() {
     let id = app.client.create_segment("ci", json!({"ALL": [{"Field": "DATAFIELDS.city", "Op": "EQUALS", "Value": "leeds"}]})).await.unwrap();
     assert_eq!(app.client.wait_refresh(id, T).await.unwrap(), "Finished");
     assert_eq!(app.members(id).await, vec!["a@x.com"]);
+}
+
+#[tokio::test]
+async fn a_refresh_whose_process_keeps_dying_ends_failed_with_a_reason_after_three_attempts() {
+    let (_dir, _url, _schema, store) = fresh_db().await;
+    let (account, _, _) = sift_server::create_account(&store, "dying").await.unwrap();
+    let seg = store
+        .create_list(account, sift_store::lists::ListKind::Segment, "s", sift_core::model::Visibility::Private, Some(r#"{"all":[]}"#))
+        .await
+        .unwrap();
+    // Three processes claim it and die (their 1 ms leases lapse without a heartbeat).
+    for attempt in 1..=3 {
+        let r = store.claim_refresh(&format!("dead-{attempt}"), 1).await.unwrap().expect("claimable");
+        assert_eq!(r.attempts, attempt);
+        assert_eq!(r.segment_id, seg.id);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(store.claim_refresh("next", 1000).await.unwrap().is_none(), "not run a fourth time");
+    let last = store.latest_refresh(account, seg.id).await.unwrap().unwrap();
+    assert_eq!(last.status, sift_core::model::RefreshStatus::Failed);
+    assert!(last.error.unwrap().contains("interrupted 3 times"));
+    // A new request is accepted afterwards.
+    let again = store.request_refresh(account, seg.id).await.unwrap();
+    assert_eq!(again.status, sift_core::model::RefreshStatus::NotStarted);
+}
+
+#[tokio::test]
+async fn a_lapsed_lease_is_taken_over_and_the_old_owner_cannot_finish_it() {
+    let (_dir, _url, _schema, store) = fresh_db().await;
+    let (account, _, _) = sift_server::create_account(&store, "lease").await.unwrap();
+    let seg = store
+        .create_list(account, sift_store::lists::ListKind::Segment, "s", sift_core::model::Visibility::Private, Some(r#"{"all":[]}"#))
+        .await
+        .unwrap();
+    let first = store.claim_refresh("slow", 1).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let second = store.claim_refresh("fast", 60_000).await.unwrap().unwrap();
+    assert_eq!(first.id, second.id);
+    assert!(!store.heartbeat_refresh(account, first.id, "slow", 60_000).await.unwrap());
+    let outcome = sift_store::refreshes::RefreshOutcome { evaluated: 0, matched: 0, joined: 0, left: 0, eval_micros: 0 };
+    let members = roaring::RoaringBitmap::new();
+    let lost = store.finish_refresh(account, first.id, seg.id, "slow", 0, &members, outcome).await.unwrap();
+    assert_eq!(lost, sift_store::refreshes::FinishOutcome::Lost);
+    let done = store.finish_refresh(account, second.id, seg.id, "fast", 0, &members, outcome).await.unwrap();
+    assert_eq!(done, sift_store::refreshes::FinishOutcome::Finished);
 }

@@ -11,14 +11,16 @@ mod helpers;
 
 #[path = "../api/accounts.rs"]
 mod accounts;
-#[path = "../api/bad_input.rs"]
-mod bad_input;
 #[path = "../api/books.rs"]
 mod books;
 #[path = "../api/contacts.rs"]
 mod contacts;
+#[path = "../api/bad_input.rs"]
+mod bad_input;
 #[path = "../api/crash.rs"]
 mod crash;
+#[path = "../api/demo.rs"]
+mod demo;
 #[path = "../api/fields.rs"]
 mod fields;
 #[path = "../api/imports.rs"]
@@ -27,3 +29,5 @@ mod imports;
 mod isolation;
 #[path = "../api/segments.rs"]
 mod segments;
+
+mod replicas;
