@@ -201,6 +201,16 @@ impl Store {
         Ok(WriteTx { tx, _guard: guard })
     }
 
+    /// Refreshes the query planner's statistics of the tables bulk writes grow.
+    /// PostgreSQL plans a lookup by address as a scan while it believes the table
+    /// is small; SQLite's plans here do not depend on statistics.
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("ANALYZE contacts, book_members").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// Starts a read transaction that sees one consistent snapshot.
     pub async fn read_snapshot(&self) -> Result<Transaction<'static, Any>> {
         let mut tx = self.pool.begin().await?;
