@@ -83,8 +83,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             Unauthorized => 401,
-            ContactNotFound | AddressBookNotFound | SegmentNotFound | ImportNotFound
-            | ImportReportNotFound => 404,
+            ContactNotFound | AddressBookNotFound | SegmentNotFound | ImportNotFound | ImportReportNotFound => 404,
             RequestTooLarge => 413,
             MethodNotAllowed => 405,
             ContentTypeNotSupported => 415,
@@ -131,9 +130,7 @@ impl SiftError {
     /// The exact v2 `message` text: the code is always the last token.
     pub fn message(&self) -> String {
         match (&self.text, self.code) {
-            (_, ErrorCode::Unauthorized) => {
-                "Authorization has been denied for this request.".to_string()
-            }
+            (_, ErrorCode::Unauthorized) => "Authorization has been denied for this request.".to_string(),
             (_, ErrorCode::FileMustBeValid) => "file must be valid".to_string(),
             (None, code) => format!("Error: {}", code.as_str()),
             (Some(text), code) => {
@@ -153,9 +150,6 @@ mod tests {
     fn message_ends_with_code() {
         let e = SiftError::new(ErrorCode::ParameterInvalid, "Email is not a valid email address");
         assert_eq!(e.message(), "Email is not a valid email address. ERROR_PARAMETER_INVALID");
-        assert_eq!(
-            SiftError::bare(ErrorCode::SegmentNotFound).message(),
-            "Error: ERROR_SEGMENT_NOT_FOUND"
-        );
+        assert_eq!(SiftError::bare(ErrorCode::SegmentNotFound).message(), "Error: ERROR_SEGMENT_NOT_FOUND");
     }
 }

@@ -150,8 +150,7 @@ pub const DEFAULT_DATA_FIELDS: &[(&str, DataFieldType)] = &[
 ];
 
 /// Data fields the system maintains; clients cannot delete them.
-pub const UNDELETABLE_DATA_FIELDS: &[&str] =
-    &["FIRSTNAME", "LASTNAME", "FULLNAME", "GENDER", "POSTCODE", "LASTSUBSCRIBED"];
+pub const UNDELETABLE_DATA_FIELDS: &[&str] = &["FIRSTNAME", "LASTNAME", "FULLNAME", "GENDER", "POSTCODE", "LASTSUBSCRIBED"];
 
 /// A contact data field definition. `id` is never reused, so values stored under a
 /// deleted field's id can never resurface under a new field of the same name.
@@ -167,8 +166,7 @@ pub struct DataField {
 
 /// Data-field name rule: 1–20 characters of `[A-Za-z0-9_-]`.
 pub fn valid_data_field_name(name: &str) -> bool {
-    (1..=20).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (1..=20).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Longest e-mail address accepted (RFC 5321 path limit).

@@ -92,9 +92,7 @@ impl FieldValue {
                 Ok(f) if f.is_finite() => Ok(Some(FieldValue::Num(f))),
                 _ => Err(format!("'{t}' is not a number")),
             },
-            DataFieldType::Date => DateValue::parse(t)
-                .map(|d| Some(FieldValue::Date(d)))
-                .ok_or_else(|| format!("'{t}' is not a date")),
+            DataFieldType::Date => DateValue::parse(t).map(|d| Some(FieldValue::Date(d))).ok_or_else(|| format!("'{t}' is not a date")),
             DataFieldType::Boolean => match t.to_ascii_lowercase().as_str() {
                 "true" | "yes" | "1" | "y" => Ok(Some(FieldValue::Bool(true))),
                 "false" | "no" | "0" | "n" => Ok(Some(FieldValue::Bool(false))),
@@ -107,9 +105,7 @@ impl FieldValue {
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             FieldValue::Str(s) => serde_json::Value::String(s.clone()),
-            FieldValue::Num(n) => serde_json::Number::from_f64(*n)
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
+            FieldValue::Num(n) => serde_json::Number::from_f64(*n).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null),
             FieldValue::Date(d) => serde_json::Value::String(d.to_text()),
             FieldValue::Bool(b) => serde_json::Value::Bool(*b),
         }

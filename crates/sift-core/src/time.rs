@@ -48,10 +48,7 @@ pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
             }
         }
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
 }
 
 /// ISO 8601 UTC with milliseconds, as v2 prints timestamps (`2020-01-01T09:40:18.527Z`).

@@ -12,9 +12,7 @@ pub(crate) fn words_for(rows: usize) -> usize {
 
 impl Bits {
     pub fn zeros(rows: usize) -> Bits {
-        Bits {
-            words: vec![0; words_for(rows)],
-        }
+        Bits { words: vec![0; words_for(rows)] }
     }
 
     pub fn from_words(words: Vec<u64>) -> Bits {
@@ -32,9 +30,7 @@ impl Bits {
 
     #[inline]
     pub fn get(&self, row: usize) -> bool {
-        self.words
-            .get(row / 64)
-            .is_some_and(|w| w >> (row % 64) & 1 == 1)
+        self.words.get(row / 64).is_some_and(|w| w >> (row % 64) & 1 == 1)
     }
 
     #[inline]

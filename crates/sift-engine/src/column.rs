@@ -18,12 +18,7 @@ pub(crate) fn day_start(d: NaiveDate) -> i64 {
 
 /// The wall-clock time of an instant in `tz`, as local naive seconds.
 pub(crate) fn local_secs(t: DateTime<Utc>, tz: Tz) -> i64 {
-    t.timestamp()
-        + i64::from(
-            tz.offset_from_utc_datetime(&t.naive_utc())
-                .fix()
-                .local_minus_utc(),
-        )
+    t.timestamp() + i64::from(tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc())
 }
 
 /// Whether the wall-clock time of `t` in `tz` occurs twice (a clock set back), which is
@@ -33,10 +28,7 @@ fn is_ambiguous(t: DateTime<Utc>, tz: Tz) -> bool {
         return false;
     }
     let local = t.with_timezone(&tz).naive_local();
-    matches!(
-        tz.from_local_datetime(&local),
-        chrono::LocalResult::Ambiguous(..)
-    )
+    matches!(tz.from_local_datetime(&local), chrono::LocalResult::Ambiguous(..))
 }
 
 /// A String column: dictionary codes per row (code 0 = empty or blank).
@@ -53,9 +45,7 @@ impl StrCol {
 
     pub fn set(&mut self, row: usize, v: Option<&str>) {
         let new = match v {
-            Some(s) if !s.trim().is_empty() => {
-                self.dict.intern(&caseless::default_case_fold_str(s))
-            }
+            Some(s) if !s.trim().is_empty() => self.dict.intern(&caseless::default_case_fold_str(s)),
             _ => EMPTY,
         };
         if let Some(slot) = self.codes.get_mut(row) {
@@ -179,10 +169,7 @@ impl DateCol {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.secs.capacity() * 8
-            + self.valid.heap_bytes()
-            + self.is_day.heap_bytes()
-            + self.ambiguous.capacity() * 13
+        self.secs.capacity() * 8 + self.valid.heap_bytes() + self.is_day.heap_bytes() + self.ambiguous.capacity() * 13
     }
 }
 

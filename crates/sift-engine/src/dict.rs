@@ -23,14 +23,7 @@ pub(crate) struct Dict {
 
 impl Default for Dict {
     fn default() -> Self {
-        Dict {
-            buf: String::new(),
-            ends: vec![0],
-            refs: vec![0],
-            table: vec![0; 16],
-            hasher: RandomState::new(),
-            dead: 0,
-        }
+        Dict { buf: String::new(), ends: vec![0], refs: vec![0], table: vec![0; 16], hasher: RandomState::new(), dead: 0 }
     }
 }
 
@@ -42,10 +35,7 @@ impl Dict {
 
     pub fn get(&self, code: u32) -> &str {
         let c = code as usize;
-        match (
-            c.checked_sub(1).and_then(|p| self.ends.get(p)),
-            self.ends.get(c),
-        ) {
+        match (c.checked_sub(1).and_then(|p| self.ends.get(p)), self.ends.get(c)) {
             (Some(&start), Some(&end)) if c > 0 => self.buf.get(start..end).unwrap_or(""),
             _ => "",
         }
@@ -131,10 +121,7 @@ impl Dict {
 
     /// Rebuilds without unused strings; returns old code → new code (0 for dropped).
     pub fn rebuild(&mut self) -> Vec<u32> {
-        let mut fresh = Dict {
-            hasher: self.hasher.clone(),
-            ..Dict::default()
-        };
+        let mut fresh = Dict { hasher: self.hasher.clone(), ..Dict::default() };
         let mut remap = vec![EMPTY; self.ends.len()];
         for (code, slot) in remap.iter_mut().enumerate().skip(1) {
             let refs = self.refs[code];
@@ -149,10 +136,7 @@ impl Dict {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.buf.capacity()
-            + self.ends.capacity() * 8
-            + self.refs.capacity() * 4
-            + self.table.capacity() * 4
+        self.buf.capacity() + self.ends.capacity() * 8 + self.refs.capacity() * 4 + self.table.capacity() * 4
     }
 }
 

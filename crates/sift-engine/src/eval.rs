@@ -9,9 +9,7 @@
 //! the complement of its positive twin within the live rows, like `not`.
 
 use crate::bits::{build, Bits};
-use crate::column::{
-    day_start, local_secs, BoolCol, DataColumn, DateCol, NumCol, StrCol, SECS_PER_DAY,
-};
+use crate::column::{day_start, local_secs, BoolCol, DataColumn, DateCol, NumCol, StrCol, SECS_PER_DAY};
 use crate::dict::EMPTY;
 use crate::AccountIndex;
 use chrono::{Datelike, NaiveDate};
@@ -24,39 +22,16 @@ use std::collections::HashMap;
 /// Most levels of segments referring to segments followed in one evaluation.
 const MAX_SEGMENT_NESTING: usize = 64;
 
-pub(crate) fn evaluate(
-    idx: &AccountIndex,
-    rule: &ResolvedRule,
-    ctx: &EvalContext,
-) -> Result<Bits, SiftError> {
+pub(crate) fn evaluate(idx: &AccountIndex, rule: &ResolvedRule, ctx: &EvalContext) -> Result<Bits, SiftError> {
     if ctx.tz != idx.tz {
-        return Err(SiftError::new(
-            ErrorCode::Unknown,
-            format!(
-                "The contact index is kept in time zone {}, not {}",
-                idx.tz, ctx.tz
-            ),
-        ));
+        return Err(SiftError::new(ErrorCode::Unknown, format!("The contact index is kept in time zone {}, not {}", idx.tz, ctx.tz)));
     }
     let now_local = local_secs(ctx.now, idx.tz);
     let today = ctx.now.with_timezone(&idx.tz).date_naive();
-    let mut compiler = Compiler {
-        idx,
-        ctx,
-        clock: Clock {
-            now_ts: ctx.now.timestamp(),
-            now_local,
-            today,
-        },
-        segments: HashMap::new(),
-        stack: Vec::new(),
-    };
+    let mut compiler =
+        Compiler { idx, ctx, clock: Clock { now_ts: ctx.now.timestamp(), now_local, today }, segments: HashMap::new(), stack: Vec::new() };
     let plan = compiler.node(rule.root(), rule)?;
-    let mut runner = Runner {
-        idx,
-        segments: &compiler.segments,
-        cache: HashMap::new(),
-    };
+    let mut runner = Runner { idx, segments: &compiler.segments, cache: HashMap::new() };
     Ok(runner.plan(&plan))
 }
 
@@ -130,12 +105,7 @@ enum DateTest {
     /// instants are checked exactly with their UTC time).
     InLast { lo: i64, hi: i64, now_ts: i64 },
     /// Calendar dates from today's start, instants from now, up to the end of `hi`.
-    InNext {
-        lo_day: i64,
-        lo_instant: i64,
-        hi: i64,
-        now_ts: i64,
-    },
+    InNext { lo_day: i64, lo_instant: i64, hi: i64, now_ts: i64 },
     /// Month-and-day keys (`month * 32 + day`) that match today.
     Anniversary { key: u32, also: Option<u32> },
 }
@@ -155,20 +125,10 @@ struct Compiler<'a> {
 impl<'a> Compiler<'a> {
     fn node(&mut self, node: &'a Node, rule: &'a ResolvedRule) -> Result<Plan<'a>, SiftError> {
         Ok(match node {
-            Node::All(v) => Plan::All(
-                v.iter()
-                    .map(|n| self.node(n, rule))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Node::Any(v) => Plan::Any(
-                v.iter()
-                    .map(|n| self.node(n, rule))
-                    .collect::<Result<_, _>>()?,
-            ),
+            Node::All(v) => Plan::All(v.iter().map(|n| self.node(n, rule)).collect::<Result<_, _>>()?),
+            Node::Any(v) => Plan::Any(v.iter().map(|n| self.node(n, rule)).collect::<Result<_, _>>()?),
             Node::Not(n) => Plan::Not(Box::new(self.node(n, rule)?)),
-            Node::Cond(c) if c.op == Op::IsEmpty => {
-                Plan::Not(Box::new(Plan::Leaf(self.has_value(c, rule)?)))
-            }
+            Node::Cond(c) if c.op == Op::IsEmpty => Plan::Not(Box::new(Plan::Leaf(self.has_value(c, rule)?))),
             Node::Cond(c) if c.op == Op::IsNotEmpty => Plan::Leaf(self.has_value(c, rule)?),
             Node::Cond(c) => match c.op.positive_twin() {
                 Some(positive) => Plan::Not(Box::new(Plan::Leaf(self.leaf(c, positive, rule)?))),
@@ -181,20 +141,14 @@ impl<'a> Compiler<'a> {
         let idx = self.idx;
         rule.field_id(name)
             .and_then(|id| idx.fields.get(&id))
-            .ok_or_else(|| {
-                invalid(format!(
-                    "Data field {name} used by this segment is not in the contact index"
-                ))
-            })
+            .ok_or_else(|| invalid(format!("Data field {name} used by this segment is not in the contact index")))
     }
 
     /// Rows with a value (the complement of `isEmpty`).
     fn has_value(&self, c: &'a Condition, rule: &'a ResolvedRule) -> Result<Leaf<'a>, SiftError> {
         let idx = self.idx;
         Ok(match &c.field {
-            FieldRef::Email => Leaf::HasCode {
-                codes: &idx.email.codes,
-            },
+            FieldRef::Email => Leaf::HasCode { codes: &idx.email.codes },
             FieldRef::Created => Leaf::Stored(&idx.created.valid),
             FieldRef::Modified => Leaf::Stored(&idx.modified.valid),
             FieldRef::Data { name, .. } => match self.column(name, rule)? {
@@ -211,12 +165,7 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    fn leaf(
-        &mut self,
-        c: &'a Condition,
-        op: Op,
-        rule: &'a ResolvedRule,
-    ) -> Result<Leaf<'a>, SiftError> {
+    fn leaf(&mut self, c: &'a Condition, op: Op, rule: &'a ResolvedRule) -> Result<Leaf<'a>, SiftError> {
         let idx = self.idx;
         Ok(match &c.field {
             FieldRef::Email => string_leaf(&idx.email, op, &c.value),
@@ -264,20 +213,13 @@ impl<'a> Compiler<'a> {
             return Ok(());
         }
         if self.stack.contains(&id) {
-            return Err(invalid(format!(
-                "Segment {id} refers to itself through its segments conditions"
-            )));
+            return Err(invalid(format!("Segment {id} refers to itself through its segments conditions")));
         }
         if self.stack.len() >= MAX_SEGMENT_NESTING {
-            return Err(invalid(format!(
-                "Segments refer to segments more than {MAX_SEGMENT_NESTING} levels deep"
-            )));
+            return Err(invalid(format!("Segments refer to segments more than {MAX_SEGMENT_NESTING} levels deep")));
         }
         let ctx = self.ctx;
-        let rule = ctx
-            .segments
-            .get(&id)
-            .ok_or_else(|| invalid(format!("Segment {id} used by this segment does not exist")))?;
+        let rule = ctx.segments.get(&id).ok_or_else(|| invalid(format!("Segment {id} used by this segment does not exist")))?;
         self.stack.push(id);
         let plan = self.node(rule.root(), rule);
         self.stack.pop();
@@ -290,11 +232,7 @@ impl<'a> Compiler<'a> {
         let book = |id: &i64| u32::try_from(*id).ok().and_then(|b| self.idx.books.get(&b));
         let found = match (op, value) {
             (Op::Contains, Operand::Id(id)) => book(id).cloned(),
-            (Op::ContainsAny, Operand::Ids(ids)) => Some(
-                ids.iter()
-                    .filter_map(book)
-                    .fold(RoaringBitmap::new(), |acc, b| acc | b),
-            ),
+            (Op::ContainsAny, Operand::Ids(ids)) => Some(ids.iter().filter_map(book).fold(RoaringBitmap::new(), |acc, b| acc | b)),
             (Op::ContainsAll, Operand::Ids(ids)) => {
                 let mut acc: Option<RoaringBitmap> = None;
                 for id in ids {
@@ -325,27 +263,13 @@ impl<'a> Compiler<'a> {
         let today = clock.today;
         let day_end = |d: NaiveDate| day_start(d) + SECS_PER_DAY - 1;
         let test = match (op, value) {
-            (Op::On, Operand::Day(d)) => DateTest::Range {
-                lo: day_start(*d),
-                hi: day_end(*d),
-            },
-            (Op::Before, Operand::Day(d)) => DateTest::Range {
-                lo: i64::MIN,
-                hi: day_start(*d) - 1,
-            },
-            (Op::After, Operand::Day(d)) => DateTest::Range {
-                lo: day_end(*d) + 1,
-                hi: i64::MAX,
-            },
-            (Op::Between, Operand::DayRange(a, b)) => DateTest::Range {
-                lo: day_start(*a),
-                hi: day_end(*b),
-            },
-            (Op::InLast, Operand::Period(p)) => DateTest::InLast {
-                lo: p.before(today).map(day_start).unwrap_or(i64::MIN),
-                hi: clock.now_local,
-                now_ts: clock.now_ts,
-            },
+            (Op::On, Operand::Day(d)) => DateTest::Range { lo: day_start(*d), hi: day_end(*d) },
+            (Op::Before, Operand::Day(d)) => DateTest::Range { lo: i64::MIN, hi: day_start(*d) - 1 },
+            (Op::After, Operand::Day(d)) => DateTest::Range { lo: day_end(*d) + 1, hi: i64::MAX },
+            (Op::Between, Operand::DayRange(a, b)) => DateTest::Range { lo: day_start(*a), hi: day_end(*b) },
+            (Op::InLast, Operand::Period(p)) => {
+                DateTest::InLast { lo: p.before(today).map(day_start).unwrap_or(i64::MIN), hi: clock.now_local, now_ts: clock.now_ts }
+            }
             (Op::InNext, Operand::Period(p)) => DateTest::InNext {
                 lo_day: day_start(today),
                 lo_instant: clock.now_local,
@@ -353,21 +277,13 @@ impl<'a> Compiler<'a> {
                 now_ts: clock.now_ts,
             },
             (Op::MoreThanAgo, Operand::Period(p)) => match p.before(today) {
-                Some(start) => DateTest::Range {
-                    lo: i64::MIN,
-                    hi: day_start(start) - 1,
-                },
+                Some(start) => DateTest::Range { lo: i64::MIN, hi: day_start(start) - 1 },
                 None => return Leaf::Nothing,
             },
             (Op::AnniversaryToday, _) => {
                 let key = today.month() * 32 + today.day();
-                let leap_day_today = today.month() == 2
-                    && today.day() == 28
-                    && NaiveDate::from_ymd_opt(today.year(), 2, 29).is_none();
-                DateTest::Anniversary {
-                    key,
-                    also: leap_day_today.then_some(2 * 32 + 29),
-                }
+                let leap_day_today = today.month() == 2 && today.day() == 28 && NaiveDate::from_ymd_opt(today.year(), 2, 29).is_none();
+                DateTest::Anniversary { key, also: leap_day_today.then_some(2 * 32 + 29) }
             }
             _ => return Leaf::Nothing,
         };
@@ -405,9 +321,8 @@ fn string_leaf<'a>(col: &'a StrCol, op: Op, value: &Operand) -> Leaf<'a> {
                 Op::StartsWith => |s, n| s.starts_with(n),
                 _ => |s, n| s.ends_with(n),
             };
-            let table: Vec<bool> = (0..col.dict.code_count() as u32)
-                .map(|c| c != EMPTY && col.dict.is_used(c) && test(col.dict.get(c), &needle))
-                .collect();
+            let table: Vec<bool> =
+                (0..col.dict.code_count() as u32).map(|c| c != EMPTY && col.dict.is_used(c) && test(col.dict.get(c), &needle)).collect();
             Leaf::CodeTable { codes, table }
         }
         _ => Leaf::Nothing,
@@ -524,9 +439,7 @@ impl<'a> Runner<'a, '_> {
                 let code = *code;
                 build(codes, |c| c == code)
             }
-            Leaf::CodeTable { codes, table } => {
-                build(codes, |c| table.get(c as usize).copied().unwrap_or(false))
-            }
+            Leaf::CodeTable { codes, table } => build(codes, |c| table.get(c as usize).copied().unwrap_or(false)),
             Leaf::HasCode { codes } => build(codes, |c| c != EMPTY),
             Leaf::Stored(bits) => (*bits).clone(),
             Leaf::Num { col, test } => {
@@ -590,24 +503,13 @@ fn month_day_key(secs: i64) -> u32 {
 fn date_bits(col: &DateCol, test: &DateTest) -> Bits {
     let secs = col.secs.as_slice();
     let mut b = match *test {
-        DateTest::Range { lo, hi } | DateTest::InLast { lo, hi, .. } => {
-            build(secs, |s| lo <= s && s <= hi)
-        }
-        DateTest::InNext {
-            lo_day,
-            lo_instant,
-            hi,
-            ..
-        } => {
+        DateTest::Range { lo, hi } | DateTest::InLast { lo, hi, .. } => build(secs, |s| lo <= s && s <= hi),
+        DateTest::InNext { lo_day, lo_instant, hi, .. } => {
             let mut words = Vec::with_capacity(col.is_day.words().len());
             for (chunk, &day_word) in secs.chunks(64).zip(col.is_day.words()) {
                 let mut w = 0u64;
                 for (j, &s) in chunk.iter().enumerate() {
-                    let lo = if day_word >> j & 1 == 1 {
-                        lo_day
-                    } else {
-                        lo_instant
-                    };
+                    let lo = if day_word >> j & 1 == 1 { lo_day } else { lo_instant };
                     w |= u64::from(lo <= s && s <= hi) << j;
                 }
                 words.push(w);

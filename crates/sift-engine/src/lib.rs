@@ -69,12 +69,7 @@ impl IdMap {
                 v[i] = row;
                 return;
             }
-            let m: HashMap<u32, u32> = v
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| **r != NO_ROW)
-                .map(|(i, r)| (i as u32, *r))
-                .collect();
+            let m: HashMap<u32, u32> = v.iter().enumerate().filter(|(_, r)| **r != NO_ROW).map(|(i, r)| (i as u32, *r)).collect();
             *self = IdMap::Sparse(m);
         }
         if let IdMap::Sparse(m) = self {
@@ -247,13 +242,10 @@ impl AccountIndex {
 
     fn sync_fields(&mut self, fields: &[DataField]) {
         let wanted: HashMap<i64, _> = fields.iter().map(|f| (f.id, f.kind)).collect();
-        self.fields
-            .retain(|id, col| wanted.get(id) == Some(&col.kind()));
+        self.fields.retain(|id, col| wanted.get(id) == Some(&col.kind()));
         let rows = self.rows();
         for (id, kind) in wanted {
-            self.fields
-                .entry(id)
-                .or_insert_with(|| DataColumn::new(kind, rows));
+            self.fields.entry(id).or_insert_with(|| DataColumn::new(kind, rows));
         }
     }
 
@@ -295,10 +287,8 @@ impl AccountIndex {
         if let Some(s) = self.email_type.get_mut(row) {
             *s = code(rec.email_type.code());
         }
-        self.created
-            .set(row, Some(DateValue::Instant(rec.created)), tz);
-        self.modified
-            .set(row, Some(DateValue::Instant(rec.modified)), tz);
+        self.created.set(row, Some(DateValue::Instant(rec.created)), tz);
+        self.modified.set(row, Some(DateValue::Instant(rec.modified)), tz);
         for (id, col) in self.fields.iter_mut() {
             let v = rec.fields.iter().find(|(f, _)| f == id).map(|(_, v)| v);
             col.set(row, v, tz);
@@ -337,10 +327,7 @@ impl AccountIndex {
             c.gather(&order);
         }
         for rows in self.books.values_mut() {
-            let mut moved: Vec<u32> = rows
-                .iter()
-                .filter_map(|r| remap.get(r as usize).copied().filter(|n| *n != NO_ROW))
-                .collect();
+            let mut moved: Vec<u32> = rows.iter().filter_map(|r| remap.get(r as usize).copied().filter(|n| *n != NO_ROW)).collect();
             moved.sort_unstable();
             *rows = RoaringBitmap::from_sorted_iter(moved).unwrap_or_default();
         }
@@ -361,26 +348,14 @@ impl AccountIndex {
             + self.email_type.capacity()
             + self.created.heap_bytes()
             + self.modified.heap_bytes()
-            + self
-                .books
-                .values()
-                .map(|b| b.serialized_size() + 48)
-                .sum::<usize>()
-            + self
-                .fields
-                .values()
-                .map(|c| c.heap_bytes() + 48)
-                .sum::<usize>()
+            + self.books.values().map(|b| b.serialized_size() + 48).sum::<usize>()
+            + self.fields.values().map(|c| c.heap_bytes() + 48).sum::<usize>()
     }
 
     /// Members (contact ids) of a resolved rule. `ctx.segments` holds the rules of the
     /// segments that `segments` conditions refer to. Fails, naming the field or
     /// segment, for a rule that does not fit the index.
-    pub fn evaluate(
-        &self,
-        rule: &ResolvedRule,
-        ctx: &EvalContext,
-    ) -> Result<RoaringBitmap, SiftError> {
+    pub fn evaluate(&self, rule: &ResolvedRule, ctx: &EvalContext) -> Result<RoaringBitmap, SiftError> {
         let rows = eval::evaluate(self, rule, ctx)?;
         let mut ids: Vec<u32> = rows.ones().map(|r| self.row_ids[r]).collect();
         if !ids.windows(2).all(|w| w[0] <= w[1]) {

@@ -9,58 +9,23 @@ use common::*;
 use proptest::prelude::*;
 use sift_core::model::{ContactStatus, DataFieldType, EmailType, OptInType};
 use sift_core::record::{ContactRecord, DateValue, FieldValue};
-use sift_core::rules::{
-    Condition, EnumValue, FieldRef, Node, Op, Operand, Period, PeriodUnit, Rule,
-};
+use sift_core::rules::{Condition, EnumValue, FieldRef, Node, Op, Operand, Period, PeriodUnit, Rule};
 use std::collections::HashMap;
 
-const STRINGS: &[&str] = &[
-    "",
-    " ",
-    "  ",
-    "Alex",
-    "ALEX",
-    "alex",
-    "alexandra",
-    "UK",
-    " UK",
-    "uk",
-    "Straße",
-    "STRASSE",
-    "ǆemal",
-    "x",
-    "Lead",
-    "lead ",
-    "LEAD",
-];
-const NEEDLES: &[&str] = &[
-    "alex", "ALEX", "al", "ra", "uk", " UK", "ss", "ß", "Lead", "x", "ǅ", "zzz", "a",
-];
+const STRINGS: &[&str] =
+    &["", " ", "  ", "Alex", "ALEX", "alex", "alexandra", "UK", " UK", "uk", "Straße", "STRASSE", "ǆemal", "x", "Lead", "lead ", "LEAD"];
+const NEEDLES: &[&str] = &["alex", "ALEX", "al", "ra", "uk", " UK", "ss", "ß", "Lead", "x", "ǅ", "zzz", "a"];
 const NUMBERS: &[f64] = &[-5.5, -1.0, 0.0, -0.0, 1.0, 2.5, 9.0, 10.0, 100.0];
-const EMAILS: &[&str] = &[
-    "Alex@Example.com",
-    "alex@example.COM",
-    "bob@ex.org",
-    "BOB@EX.ORG",
-    "carla@site.uk",
-];
+const EMAILS: &[&str] = &["Alex@Example.com", "alex@example.COM", "bob@ex.org", "BOB@EX.ORG", "carla@site.uk"];
 
 fn tz_strategy() -> impl Strategy<Value = Tz> {
-    prop_oneof![
-        Just(Tz::UTC),
-        Just(Tz::America__New_York),
-        Just(Tz::Pacific__Auckland)
-    ]
+    prop_oneof![Just(Tz::UTC), Just(Tz::America__New_York), Just(Tz::Pacific__Auckland)]
 }
 
 /// Random "now": any time in 2019..2025, or close to a clock change (New York and
 /// Auckland set clocks back on these dates), or close to a leap day.
 fn now_strategy() -> impl Strategy<Value = DateTime<Utc>> {
-    let base = |s: &str| {
-        DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_default()
-    };
+    let base = |s: &str| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or_default();
     let anchors = vec![
         base("2021-11-07T06:00:00Z"),
         base("2021-04-03T14:00:00Z"),
@@ -70,16 +35,9 @@ fn now_strategy() -> impl Strategy<Value = DateTime<Utc>> {
         base("2022-12-31T23:30:00Z"),
     ];
     prop_oneof![
-        (1_546_300_800i64..1_735_689_600)
-            .prop_map(|s| Utc.timestamp_opt(s, 0).single().unwrap_or_default()),
-        (
-            prop::sample::select(anchors),
-            -4 * 3600i64..4 * 3600,
-            0u32..1_000_000_000
-        )
-            .prop_map(|(a, d, n)| {
-                a + Duration::seconds(d) + Duration::nanoseconds(i64::from(n))
-            }),
+        (1_546_300_800i64..1_735_689_600).prop_map(|s| Utc.timestamp_opt(s, 0).single().unwrap_or_default()),
+        (prop::sample::select(anchors), -4 * 3600i64..4 * 3600, 0u32..1_000_000_000)
+            .prop_map(|(a, d, n)| { a + Duration::seconds(d) + Duration::nanoseconds(i64::from(n)) }),
     ]
 }
 
@@ -103,11 +61,7 @@ impl DateSpec {
             DateSpec::Midnight(k, delta) => {
                 let day = today + Duration::days(*k);
                 let local = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-                let t = tz
-                    .from_local_datetime(&local)
-                    .earliest()
-                    .map(|t| t.with_timezone(&Utc))
-                    .unwrap_or(now);
+                let t = tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or(now);
                 DateValue::Instant(t + Duration::seconds(*delta))
             }
         }
@@ -180,25 +134,8 @@ fn contact_spec() -> impl Strategy<Value = ContactSpec> {
         ),
     )
         .prop_map(
-            |(
-                (email, status, opt_in, email_type, created, modified),
-                (name, stage, spend, signup, vip, spend_as_text, books),
-            )| {
-                ContactSpec {
-                    email,
-                    status,
-                    opt_in,
-                    email_type,
-                    created,
-                    modified,
-                    name,
-                    stage,
-                    spend,
-                    signup,
-                    vip,
-                    spend_as_text,
-                    books,
-                }
+            |((email, status, opt_in, email_type, created, modified), (name, stage, spend, signup, vip, spend_as_text, books))| {
+                ContactSpec { email, status, opt_in, email_type, created, modified, name, stage, spend, signup, vip, spend_as_text, books }
             },
         )
 }
@@ -242,22 +179,13 @@ fn record(id: u32, s: &ContactSpec, now: DateTime<Utc>, tz: Tz) -> ContactRecord
 /// A batch of changes: ids from a small range so they collide across and within
 /// batches; `None` deletes.
 fn batches() -> impl Strategy<Value = Vec<Vec<(u32, Option<ContactSpec>)>>> {
-    prop::collection::vec(
-        prop::collection::vec(
-            (1u32..48, prop::option::weighted(0.85, contact_spec())),
-            0..40,
-        ),
-        1..4,
-    )
+    prop::collection::vec(prop::collection::vec((1u32..48, prop::option::weighted(0.85, contact_spec())), 0..40), 1..4)
 }
 
 // ---- random rules ----
 
 fn data(name: &str, kind: DataFieldType) -> FieldRef {
-    FieldRef::Data {
-        name: name.into(),
-        kind,
-    }
+    FieldRef::Data { name: name.into(), kind }
 }
 
 fn string_cond(field: FieldRef) -> impl Strategy<Value = Condition> {
@@ -275,30 +203,18 @@ fn string_cond(field: FieldRef) -> impl Strategy<Value = Condition> {
         Op::IsEmpty,
         Op::IsNotEmpty,
     ];
-    let needles: Vec<&'static str> = NEEDLES
-        .iter()
-        .chain(STRINGS)
-        .copied()
-        .filter(|s| !s.trim().is_empty())
-        .chain(EMAILS.iter().copied())
-        .collect();
-    (
-        prop::sample::select(ops),
-        prop::sample::select(needles.clone()),
-        prop::collection::vec(prop::sample::select(needles), 1..4),
-    )
-        .prop_map(move |(op, one, many)| {
+    let needles: Vec<&'static str> =
+        NEEDLES.iter().chain(STRINGS).copied().filter(|s| !s.trim().is_empty()).chain(EMAILS.iter().copied()).collect();
+    (prop::sample::select(ops), prop::sample::select(needles.clone()), prop::collection::vec(prop::sample::select(needles), 1..4)).prop_map(
+        move |(op, one, many)| {
             let value = match op {
                 Op::In | Op::NotIn => Operand::Strs(many.into_iter().map(String::from).collect()),
                 Op::IsEmpty | Op::IsNotEmpty => Operand::None,
                 _ => Operand::Str(one.to_string()),
             };
-            Condition {
-                field: field.clone(),
-                op,
-                value,
-            }
-        })
+            Condition { field: field.clone(), op, value }
+        },
+    )
 }
 
 fn num_cond() -> impl Strategy<Value = Condition> {
@@ -316,25 +232,15 @@ fn num_cond() -> impl Strategy<Value = Condition> {
         Op::IsNotEmpty,
     ];
     let nums = prop::sample::select(NUMBERS);
-    (
-        prop::sample::select(ops),
-        nums.clone(),
-        nums.clone(),
-        prop::collection::vec(nums, 1..12),
-    )
-        .prop_map(|(op, a, b, many)| {
-            let value = match op {
-                Op::Between => Operand::NumRange(a.min(b), a.max(b)),
-                Op::In | Op::NotIn => Operand::Nums(many),
-                Op::IsEmpty | Op::IsNotEmpty => Operand::None,
-                _ => Operand::Num(a),
-            };
-            Condition {
-                field: data("SPEND", DataFieldType::Numeric),
-                op,
-                value,
-            }
-        })
+    (prop::sample::select(ops), nums.clone(), nums.clone(), prop::collection::vec(nums, 1..12)).prop_map(|(op, a, b, many)| {
+        let value = match op {
+            Op::Between => Operand::NumRange(a.min(b), a.max(b)),
+            Op::In | Op::NotIn => Operand::Nums(many),
+            Op::IsEmpty | Op::IsNotEmpty => Operand::None,
+            _ => Operand::Num(a),
+        };
+        Condition { field: data("SPEND", DataFieldType::Numeric), op, value }
+    })
 }
 
 /// Date operands are absolute dates, so they are drawn around a fixed centre and the
@@ -354,51 +260,28 @@ fn date_cond(field: FieldRef, today: NaiveDate) -> impl Strategy<Value = Conditi
         Op::IsEmpty,
         Op::IsNotEmpty,
     ];
-    let units = vec![
-        PeriodUnit::Days,
-        PeriodUnit::Days,
-        PeriodUnit::Weeks,
-        PeriodUnit::Months,
-        PeriodUnit::Years,
-    ];
-    (
-        prop::sample::select(ops),
-        -45i64..45,
-        -45i64..45,
-        1u32..40,
-        prop::sample::select(units),
-    )
-        .prop_map(move |(op, a, b, amount, unit)| {
-            let d = |n: i64| today + Duration::days(n);
-            let value = match op {
-                Op::On | Op::NotOn | Op::Before | Op::After => Operand::Day(d(a)),
-                Op::Between => Operand::DayRange(d(a.min(b)), d(a.max(b))),
-                Op::InLast | Op::NotInLast | Op::InNext | Op::MoreThanAgo => {
-                    let amount = if unit == PeriodUnit::Years {
-                        amount % 3 + 1
-                    } else {
-                        amount
-                    };
-                    Operand::Period(Period { amount, unit })
-                }
-                _ => Operand::None,
-            };
-            Condition {
-                field: field.clone(),
-                op,
-                value,
+    let units = vec![PeriodUnit::Days, PeriodUnit::Days, PeriodUnit::Weeks, PeriodUnit::Months, PeriodUnit::Years];
+    (prop::sample::select(ops), -45i64..45, -45i64..45, 1u32..40, prop::sample::select(units)).prop_map(move |(op, a, b, amount, unit)| {
+        let d = |n: i64| today + Duration::days(n);
+        let value = match op {
+            Op::On | Op::NotOn | Op::Before | Op::After => Operand::Day(d(a)),
+            Op::Between => Operand::DayRange(d(a.min(b)), d(a.max(b))),
+            Op::InLast | Op::NotInLast | Op::InNext | Op::MoreThanAgo => {
+                let amount = if unit == PeriodUnit::Years { amount % 3 + 1 } else { amount };
+                Operand::Period(Period { amount, unit })
             }
-        })
+            _ => Operand::None,
+        };
+        Condition { field: field.clone(), op, value }
+    })
 }
 
 fn bool_cond() -> impl Strategy<Value = Condition> {
-    prop::sample::select(vec![Op::IsTrue, Op::IsFalse, Op::IsEmpty, Op::IsNotEmpty]).prop_map(
-        |op| Condition {
-            field: data("VIP", DataFieldType::Boolean),
-            op,
-            value: Operand::None,
-        },
-    )
+    prop::sample::select(vec![Op::IsTrue, Op::IsFalse, Op::IsEmpty, Op::IsNotEmpty]).prop_map(|op| Condition {
+        field: data("VIP", DataFieldType::Boolean),
+        op,
+        value: Operand::None,
+    })
 }
 
 fn enum_cond() -> impl Strategy<Value = Condition> {
@@ -406,56 +289,30 @@ fn enum_cond() -> impl Strategy<Value = Condition> {
     let opt_ins = prop::sample::select(OptInType::ALL).prop_map(EnumValue::OptInType);
     let types = prop::sample::select(EmailType::ALL).prop_map(EnumValue::EmailType);
     let pick = prop_oneof![
-        (
-            Just(FieldRef::Status),
-            prop::collection::vec(statuses, 1..4)
-        ),
-        (
-            Just(FieldRef::OptInType),
-            prop::collection::vec(opt_ins, 1..3)
-        ),
-        (
-            Just(FieldRef::EmailType),
-            prop::collection::vec(types, 1..2)
-        ),
+        (Just(FieldRef::Status), prop::collection::vec(statuses, 1..4)),
+        (Just(FieldRef::OptInType), prop::collection::vec(opt_ins, 1..3)),
+        (Just(FieldRef::EmailType), prop::collection::vec(types, 1..2)),
     ];
-    (
-        pick,
-        prop::sample::select(vec![Op::Equals, Op::NotEquals, Op::In, Op::NotIn]),
-    )
-        .prop_map(|((field, values), op)| {
-            let value = match op {
-                Op::In | Op::NotIn => Operand::Enums(values),
-                _ => Operand::Enum(values[0]),
-            };
-            Condition { field, op, value }
-        })
+    (pick, prop::sample::select(vec![Op::Equals, Op::NotEquals, Op::In, Op::NotIn])).prop_map(|((field, values), op)| {
+        let value = match op {
+            Op::In | Op::NotIn => Operand::Enums(values),
+            _ => Operand::Enum(values[0]),
+        };
+        Condition { field, op, value }
+    })
 }
 
 fn set_cond(field: FieldRef, ids: Vec<i64>) -> impl Strategy<Value = Condition> {
-    let ops = vec![
-        Op::Contains,
-        Op::NotContains,
-        Op::ContainsAny,
-        Op::ContainsAll,
-        Op::ContainsNone,
-    ];
-    (
-        prop::sample::select(ops),
-        prop::sample::select(ids.clone()),
-        prop::collection::vec(prop::sample::select(ids), 1..4),
-    )
-        .prop_map(move |(op, one, many)| {
+    let ops = vec![Op::Contains, Op::NotContains, Op::ContainsAny, Op::ContainsAll, Op::ContainsNone];
+    (prop::sample::select(ops), prop::sample::select(ids.clone()), prop::collection::vec(prop::sample::select(ids), 1..4)).prop_map(
+        move |(op, one, many)| {
             let value = match op {
                 Op::Contains | Op::NotContains => Operand::Id(one),
                 _ => Operand::Ids(many),
             };
-            Condition {
-                field: field.clone(),
-                op,
-                value,
-            }
-        })
+            Condition { field: field.clone(), op, value }
+        },
+    )
 }
 
 fn condition(today: NaiveDate, segments: Vec<i64>) -> BoxedStrategy<Condition> {
@@ -492,24 +349,10 @@ fn tree(today: NaiveDate, segments: Vec<i64>) -> impl Strategy<Value = Node> {
 /// Everything one case needs: zone, now, batches, two segment rules (2 may use 1),
 /// and the rules to check (which may use both).
 #[allow(clippy::type_complexity)]
-fn scenario() -> impl Strategy<
-    Value = (
-        Tz,
-        DateTime<Utc>,
-        Vec<Vec<(u32, Option<ContactSpec>)>>,
-        Node,
-        Node,
-        Vec<Node>,
-    ),
-> {
+fn scenario() -> impl Strategy<Value = (Tz, DateTime<Utc>, Vec<Vec<(u32, Option<ContactSpec>)>>, Node, Node, Vec<Node>)> {
     let near = |tz: Tz, at: &str| {
-        let at = DateTime::parse_from_rfc3339(at)
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_default();
-        (
-            Just(tz),
-            (-2 * 3600i64..2 * 3600).prop_map(move |d| at + Duration::seconds(d)),
-        )
+        let at = DateTime::parse_from_rfc3339(at).map(|t| t.with_timezone(&Utc)).unwrap_or_default();
+        (Just(tz), (-2 * 3600i64..2 * 3600).prop_map(move |d| at + Duration::seconds(d)))
     };
     // Plus "now" inside a repeated wall-clock hour (clocks set back) of that zone.
     let zone_and_now = prop_oneof![
@@ -519,24 +362,14 @@ fn scenario() -> impl Strategy<
     ];
     zone_and_now.prop_flat_map(|(tz, now)| {
         let today = now.with_timezone(&tz).date_naive();
-        (
-            Just(tz),
-            Just(now),
-            batches(),
-            tree(today, vec![]),
-            tree(today, vec![1]),
-            prop::collection::vec(tree(today, vec![1, 2]), 1..6),
-        )
+        (Just(tz), Just(now), batches(), tree(today, vec![]), tree(today, vec![1]), prop::collection::vec(tree(today, vec![1, 2]), 1..6))
     })
 }
 
 fn load(tz: Tz, now: DateTime<Utc>, batches: &[Vec<(u32, Option<ContactSpec>)>]) -> Pair {
     let mut pair = Pair::new(tz);
     for (i, batch) in batches.iter().enumerate() {
-        let changes = batch
-            .iter()
-            .map(|(id, spec)| (*id, spec.as_ref().map(|s| record(*id, s, now, tz))))
-            .collect();
+        let changes = batch.iter().map(|(id, spec)| (*id, spec.as_ref().map(|s| record(*id, s, now, tz)))).collect();
         pair.apply(changes, i % 2 == 1);
     }
     pair
@@ -545,18 +378,9 @@ fn load(tz: Tz, now: DateTime<Utc>, batches: &[Vec<(u32, Option<ContactSpec>)>])
 fn canonical_round_trip(node: &Node, segments: &[i64]) -> Rule {
     let rule = Rule { root: node.clone() };
     let back = parse(rule.to_json(), segments);
-    assert_eq!(
-        back,
-        rule,
-        "canonical JSON must parse back to the same rule: {}",
-        rule.to_json()
-    );
+    assert_eq!(back, rule, "canonical JSON must parse back to the same rule: {}", rule.to_json());
     let stored = Rule::from_stored_json(&rule.to_stored_json());
-    assert_eq!(
-        stored.as_ref(),
-        Ok(&rule),
-        "stored JSON must parse back to the same rule"
-    );
+    assert_eq!(stored.as_ref(), Ok(&rule), "stored JSON must parse back to the same rule");
     rule
 }
 

@@ -11,9 +11,7 @@ use sift_core::record::{DateValue, FieldValue};
 use std::collections::HashMap;
 
 fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
 }
 
 fn day(s: &str) -> NaiveDate {
@@ -22,43 +20,22 @@ fn day(s: &str) -> NaiveDate {
 
 /// Loads contacts 1..=n with the given field values, evaluates `rule` with both
 /// evaluators, asserts they agree and returns the members.
-fn members(
-    tz: Tz,
-    now: DateTime<Utc>,
-    values: Vec<Vec<(i64, FieldValue)>>,
-    rule: serde_json::Value,
-) -> Vec<u32> {
+fn members(tz: Tz, now: DateTime<Utc>, values: Vec<Vec<(i64, FieldValue)>>, rule: serde_json::Value) -> Vec<u32> {
     let mut pair = Pair::new(tz);
     let created = at("2020-01-01T00:00:00Z");
     pair.apply(
-        values
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| {
-                (
-                    i as u32 + 1,
-                    Some(with_fields(contact(i as u32 + 1, created), v)),
-                )
-            })
-            .collect(),
+        values.into_iter().enumerate().map(|(i, v)| (i as u32 + 1, Some(with_fields(contact(i as u32 + 1, created), v)))).collect(),
         false,
     );
     let rule = resolve(&parse(rule, &[]));
     let ctx = ctx(now, tz, HashMap::new());
     let engine = pair.engine(&rule, &ctx);
-    assert_eq!(
-        engine,
-        pair.reference(&rule, &ctx),
-        "engine and reference disagree"
-    );
+    assert_eq!(engine, pair.reference(&rule, &ctx), "engine and reference disagree");
     engine
 }
 
 fn s(v: &str) -> Vec<(i64, FieldValue)> {
-    vec![
-        (STAGE, FieldValue::Str(v.into())),
-        (NAME, FieldValue::Str(v.into())),
-    ]
+    vec![(STAGE, FieldValue::Str(v.into())), (NAME, FieldValue::Str(v.into()))]
 }
 
 fn now() -> DateTime<Utc> {
@@ -83,10 +60,7 @@ fn not_equals_twice_keeps_empty_and_blank_values() {
 fn contains_and_equals_ignore_case_only() {
     let values = vec![s("Alex"), s("ALEX"), s("alexandra"), vec![]];
     let contains = json!({"field": "dataFields.NAME", "op": "contains", "value": "alex"});
-    assert_eq!(
-        members(Tz::UTC, now(), values.clone(), contains),
-        vec![1, 2, 3]
-    );
+    assert_eq!(members(Tz::UTC, now(), values.clone(), contains), vec![1, 2, 3]);
     let equals = json!({"field": "dataFields.NAME", "op": "equals", "value": "alex"});
     assert_eq!(members(Tz::UTC, now(), values.clone(), equals), vec![1, 2]);
     let not_contains = json!({"field": "dataFields.NAME", "op": "notContains", "value": "ALEX"});
@@ -141,33 +115,15 @@ fn d(v: DateValue) -> Vec<(i64, FieldValue)> {
 #[test]
 fn calendar_operators_use_the_account_time_zone() {
     // 2024-06-15T02:00Z is still 14 June in New York, already 15 June in Auckland.
-    let values = vec![
-        d(DateValue::Instant(at("2024-06-15T02:00:00Z"))),
-        d(DateValue::Day(day("2024-06-15"))),
-    ];
+    let values = vec![d(DateValue::Instant(at("2024-06-15T02:00:00Z"))), d(DateValue::Day(day("2024-06-15")))];
     let on = json!({"field": "dataFields.SIGNUP", "op": "on", "value": "2024-06-15"});
-    assert_eq!(
-        members(Tz::UTC, now(), values.clone(), on.clone()),
-        vec![1, 2]
-    );
-    assert_eq!(
-        members(Tz::America__New_York, now(), values.clone(), on.clone()),
-        vec![2]
-    );
-    assert_eq!(
-        members(Tz::Pacific__Auckland, now(), values.clone(), on),
-        vec![1, 2]
-    );
+    assert_eq!(members(Tz::UTC, now(), values.clone(), on.clone()), vec![1, 2]);
+    assert_eq!(members(Tz::America__New_York, now(), values.clone(), on.clone()), vec![2]);
+    assert_eq!(members(Tz::Pacific__Auckland, now(), values.clone(), on), vec![1, 2]);
     let before = json!({"field": "dataFields.SIGNUP", "op": "before", "value": "2024-06-15"});
-    assert_eq!(
-        members(Tz::America__New_York, now(), values.clone(), before),
-        vec![1]
-    );
+    assert_eq!(members(Tz::America__New_York, now(), values.clone(), before), vec![1]);
     let between = json!({"field": "dataFields.SIGNUP", "op": "between", "value": ["2024-06-14", "2024-06-15"]});
-    assert_eq!(
-        members(Tz::America__New_York, now(), values, between),
-        vec![1, 2]
-    );
+    assert_eq!(members(Tz::America__New_York, now(), values, between), vec![1, 2]);
 }
 
 #[test]
@@ -184,20 +140,11 @@ fn in_last_runs_from_the_start_of_the_day_n_days_ago_to_now() {
         vec![],
     ];
     let in_last = json!({"field": "dataFields.SIGNUP", "op": "inLast", "value": {"amount": 30, "unit": "days"}});
-    assert_eq!(
-        members(Tz::UTC, now(), values.clone(), in_last),
-        vec![1, 3, 5, 6]
-    );
+    assert_eq!(members(Tz::UTC, now(), values.clone(), in_last), vec![1, 3, 5, 6]);
     let not_in_last = json!({"field": "dataFields.SIGNUP", "op": "notInLast", "value": {"AMOUNT": 30, "Unit": "DAYS"}});
-    assert_eq!(
-        members(Tz::UTC, now(), values.clone(), not_in_last),
-        vec![2, 4, 7, 8]
-    );
+    assert_eq!(members(Tz::UTC, now(), values.clone(), not_in_last), vec![2, 4, 7, 8]);
     let more_than_ago = json!({"field": "dataFields.SIGNUP", "op": "moreThanAgo", "value": {"amount": 30, "unit": "days"}});
-    assert_eq!(
-        members(Tz::UTC, now(), values.clone(), more_than_ago),
-        vec![2, 7]
-    );
+    assert_eq!(members(Tz::UTC, now(), values.clone(), more_than_ago), vec![2, 7]);
     let in_next = json!({"field": "dataFields.SIGNUP", "op": "inNext", "value": {"amount": 1, "unit": "days"}});
     assert_eq!(members(Tz::UTC, now(), values, in_next), vec![3, 4, 5]);
 }
@@ -206,10 +153,7 @@ fn in_last_runs_from_the_start_of_the_day_n_days_ago_to_now() {
 fn months_clamp_to_the_end_of_the_month() {
     // 31 March minus 1 month is 29 February 2024.
     let now = at("2024-03-31T10:00:00Z");
-    let values = vec![
-        d(DateValue::Day(day("2024-02-29"))),
-        d(DateValue::Day(day("2024-02-28"))),
-    ];
+    let values = vec![d(DateValue::Day(day("2024-02-29"))), d(DateValue::Day(day("2024-02-28")))];
     let rule = json!({"field": "dataFields.SIGNUP", "op": "inLast", "value": {"amount": 1, "unit": "months"}});
     assert_eq!(members(Tz::UTC, now, values, rule), vec![1]);
 }
@@ -223,28 +167,9 @@ fn anniversary_of_29_february_counts_on_28_february_in_other_years() {
         d(DateValue::Instant(at("2016-02-29T10:00:00Z"))),
     ];
     let rule = json!({"field": "dataFields.SIGNUP", "op": "anniversaryToday"});
-    assert_eq!(
-        members(
-            Tz::UTC,
-            at("2023-02-28T09:00:00Z"),
-            values.clone(),
-            rule.clone()
-        ),
-        vec![1, 2, 4]
-    );
-    assert_eq!(
-        members(
-            Tz::UTC,
-            at("2024-02-28T09:00:00Z"),
-            values.clone(),
-            rule.clone()
-        ),
-        vec![2]
-    );
-    assert_eq!(
-        members(Tz::UTC, at("2024-02-29T09:00:00Z"), values, rule),
-        vec![1, 4]
-    );
+    assert_eq!(members(Tz::UTC, at("2023-02-28T09:00:00Z"), values.clone(), rule.clone()), vec![1, 2, 4]);
+    assert_eq!(members(Tz::UTC, at("2024-02-28T09:00:00Z"), values.clone(), rule.clone()), vec![2]);
+    assert_eq!(members(Tz::UTC, at("2024-02-29T09:00:00Z"), values, rule), vec![1, 4]);
 }
 
 #[test]
@@ -259,32 +184,17 @@ fn instants_in_a_repeated_hour_compare_with_now_exactly() {
         d(DateValue::Instant(at("2021-11-07T06:50:00Z"))),
     ];
     let in_last = json!({"field": "dataFields.SIGNUP", "op": "inLast", "value": {"amount": 1, "unit": "days"}});
-    assert_eq!(
-        members(Tz::America__New_York, now, values.clone(), in_last),
-        vec![1]
-    );
+    assert_eq!(members(Tz::America__New_York, now, values.clone(), in_last), vec![1]);
     let in_next = json!({"field": "dataFields.SIGNUP", "op": "inNext", "value": {"amount": 1, "unit": "days"}});
-    assert_eq!(
-        members(Tz::America__New_York, now, values, in_next),
-        vec![2, 3]
-    );
+    assert_eq!(members(Tz::America__New_York, now, values, in_next), vec![2, 3]);
 }
 
 #[test]
 fn groups_empty_all_matches_everyone_and_empty_any_no_one() {
     let values = vec![s("A"), vec![]];
-    assert_eq!(
-        members(Tz::UTC, now(), values.clone(), json!({"all": []})),
-        vec![1, 2]
-    );
-    assert_eq!(
-        members(Tz::UTC, now(), values.clone(), json!({"any": []})),
-        Vec::<u32>::new()
-    );
-    assert_eq!(
-        members(Tz::UTC, now(), values, json!({"not": {"any": []}})),
-        vec![1, 2]
-    );
+    assert_eq!(members(Tz::UTC, now(), values.clone(), json!({"all": []})), vec![1, 2]);
+    assert_eq!(members(Tz::UTC, now(), values.clone(), json!({"any": []})), Vec::<u32>::new());
+    assert_eq!(members(Tz::UTC, now(), values, json!({"not": {"any": []}})), vec![1, 2]);
 }
 
 #[test]
@@ -298,40 +208,19 @@ fn address_book_and_segment_sets() {
         batch.push((id, Some(c)));
     }
     pair.apply(batch, false);
-    let seg = resolve(&parse(
-        json!({"field": "dataFields.STAGE", "op": "equals", "value": "a"}),
-        &[],
-    ));
+    let seg = resolve(&parse(json!({"field": "dataFields.STAGE", "op": "equals", "value": "a"}), &[]));
     let ctx = ctx(now(), Tz::UTC, HashMap::from([(7, seg)]));
     let check = |rule: serde_json::Value, expected: Vec<u32>| {
         let rule = resolve(&parse(rule, &[7]));
         assert_eq!(pair.engine(&rule, &ctx), expected);
         assert_eq!(pair.reference(&rule, &ctx), expected);
     };
-    check(
-        json!({"field": "addressBooks", "op": "contains", "value": 2}),
-        vec![1, 2],
-    );
-    check(
-        json!({"field": "addressBooks", "op": "notContains", "value": 1}),
-        vec![2, 3],
-    );
-    check(
-        json!({"field": "addressBooks", "op": "containsAll", "value": [1, 2]}),
-        vec![1],
-    );
-    check(
-        json!({"field": "addressBooks", "op": "containsAny", "value": [1, 2]}),
-        vec![1, 2],
-    );
-    check(
-        json!({"field": "addressBooks", "op": "containsNone", "value": [1, 2]}),
-        vec![3],
-    );
-    check(
-        json!({"field": "segments", "op": "contains", "value": 7}),
-        vec![1, 3],
-    );
+    check(json!({"field": "addressBooks", "op": "contains", "value": 2}), vec![1, 2]);
+    check(json!({"field": "addressBooks", "op": "notContains", "value": 1}), vec![2, 3]);
+    check(json!({"field": "addressBooks", "op": "containsAll", "value": [1, 2]}), vec![1]);
+    check(json!({"field": "addressBooks", "op": "containsAny", "value": [1, 2]}), vec![1, 2]);
+    check(json!({"field": "addressBooks", "op": "containsNone", "value": [1, 2]}), vec![3]);
+    check(json!({"field": "segments", "op": "contains", "value": 7}), vec![1, 3]);
     check(
         json!({"all": [{"field": "segments", "op": "contains", "value": 7}, {"field": "addressBooks", "op": "contains", "value": 1}]}),
         vec![1],
@@ -346,34 +235,14 @@ fn deletions_reupserts_and_compaction_keep_the_index_exact() {
         0 => "Lead",
         _ => "Customer",
     };
-    pair.apply(
-        (1..=20_000)
-            .map(|i| (i, Some(with_fields(contact(i, created), s(stage(i))))))
-            .collect(),
-        false,
-    );
+    pair.apply((1..=20_000).map(|i| (i, Some(with_fields(contact(i, created), s(stage(i)))))).collect(), false);
     // Delete most contacts (forces a compaction), re-upsert some with a new value.
     pair.apply((1..=15_000).map(|i| (i, None)).collect(), true);
-    pair.apply(
-        (1..=3_000)
-            .step_by(7)
-            .map(|i| (i, Some(with_fields(contact(i, created), s("lead")))))
-            .collect(),
-        false,
-    );
+    pair.apply((1..=3_000).step_by(7).map(|i| (i, Some(with_fields(contact(i, created), s("lead"))))).collect(), false);
     // Sparse, huge ids.
-    pair.apply(
-        vec![(
-            4_000_000_000,
-            Some(with_fields(contact(4_000_000_000, created), s("LEAD"))),
-        )],
-        false,
-    );
+    pair.apply(vec![(4_000_000_000, Some(with_fields(contact(4_000_000_000, created), s("LEAD"))))], false);
     assert_eq!(pair.index.len(), pair.live.len());
-    let rule = resolve(&parse(
-        json!({"field": "dataFields.STAGE", "op": "equals", "value": "lead"}),
-        &[],
-    ));
+    let rule = resolve(&parse(json!({"field": "dataFields.STAGE", "op": "equals", "value": "lead"}), &[]));
     let ctx = ctx(now(), Tz::Pacific__Auckland, HashMap::new());
     let engine = pair.engine(&rule, &ctx);
     assert_eq!(engine, pair.reference(&rule, &ctx));
@@ -386,17 +255,12 @@ fn deletions_reupserts_and_compaction_keep_the_index_exact() {
 #[test]
 fn a_field_missing_from_the_index_is_an_error_naming_it() {
     let pair = Pair::new(Tz::UTC);
-    let rule = parse(
-        json!({"field": "dataFields.SPEND", "op": "greaterThan", "value": 1}),
-        &[],
-    );
+    let rule = parse(json!({"field": "dataFields.SPEND", "op": "greaterThan", "value": 1}), &[]);
     let other = vec![field(99, "SPEND", sift_core::model::DataFieldType::Numeric)];
     let resolved = match rule.resolve(&other) {
         Ok(r) => r,
         Err(e) => panic!("{e}"),
     };
-    let err = pair
-        .index
-        .evaluate(&resolved, &ctx(now(), Tz::UTC, HashMap::new()));
+    let err = pair.index.evaluate(&resolved, &ctx(now(), Tz::UTC, HashMap::new()));
     assert!(matches!(err, Err(e) if e.message().contains("SPEND")));
 }

@@ -56,7 +56,8 @@ fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 7, 1).unwrap_or_default()
 }
 
-const CITIES: &[&str] = &["London", "Leeds", "Manchester", "Bristol", "York", "Dublin", "Cork", "Paris", "Berlin", "Boston", "Austin", "Leicester"];
+const CITIES: &[&str] =
+    &["London", "Leeds", "Manchester", "Bristol", "York", "Dublin", "Cork", "Paris", "Berlin", "Boston", "Austin", "Leicester"];
 const COUNTRIES: &[&str] = &["UK", "UK", "UK", "UK", "IE", "IE", "FR", "DE", "US", "US"];
 const SOURCES: &[&str] = &["web", "web", "webinar", "store", "app", "partner"];
 
@@ -327,7 +328,11 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
             .stderr(Stdio::inherit())
             .spawn()?,
     };
-    let client = Client::new(&format!("http://127.0.0.1:{port}"), creds["username"].as_str().unwrap_or(""), creds["password"].as_str().unwrap_or(""));
+    let client = Client::new(
+        &format!("http://127.0.0.1:{port}"),
+        creds["username"].as_str().unwrap_or(""),
+        creds["password"].as_str().unwrap_or(""),
+    );
     let up = Instant::now();
     while client.get("/v2/account-info").await.map(|r| r.status != 200).unwrap_or(true) {
         if up.elapsed() > Duration::from_secs(60) {
@@ -454,7 +459,8 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
         let spec_path = args.out.join("duckdb-spec.json");
         std::fs::write(&spec_path, spec.to_string())?;
         let script = Path::new("bench/duckdb_bench.py");
-        let out = Command::new(&args.duckdb_python).arg(script).arg(&spec_path).output().context("running DuckDB (bench/run installs it)")?;
+        let out =
+            Command::new(&args.duckdb_python).arg(script).arg(&spec_path).output().context("running DuckDB (bench/run installs it)")?;
         if !out.status.success() {
             bail!("DuckDB failed: {}", String::from_utf8_lossy(&out.stderr));
         }
@@ -463,11 +469,8 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
 
     // Catch-up after 1% of contacts change.
     step("changing 1% of contacts and refreshing …");
-    let changed: Vec<Gen> = rows
-        .iter()
-        .step_by(100)
-        .map(|g| Gen { spend: Some(g.spend.unwrap_or(0.0) + 1000.0), ..clone_gen(g) })
-        .collect();
+    let changed: Vec<Gen> =
+        rows.iter().step_by(100).map(|g| Gen { spend: Some(g.spend.unwrap_or(0.0) + 1000.0), ..clone_gen(g) }).collect();
     let (_, status) = client.import_csv(None, sift_csv(&changed), Duration::from_secs(3600)).await?;
     if status != "Finished" {
         bail!("change import ended {status}");
@@ -481,9 +484,18 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
 
     // Report.
     println!();
-    println!("sift bench — {n} contacts, {} data fields, store {store_kind}, {} runs per rule (medians), now = {NOW}", FIELDS.len(), args.runs);
+    println!(
+        "sift bench — {n} contacts, {} data fields, store {store_kind}, {} runs per rule (medians), now = {NOW}",
+        FIELDS.len(),
+        args.runs
+    );
     if let Some(d) = &duck {
-        println!("DuckDB {} with {} threads, table loaded in {:.0} ms before timing", d["duckdb"].as_str().unwrap_or("?"), d["threads"], d["load_ms"].as_f64().unwrap_or(0.0));
+        println!(
+            "DuckDB {} with {} threads, table loaded in {:.0} ms before timing",
+            d["duckdb"].as_str().unwrap_or("?"),
+            d["threads"],
+            d["load_ms"].as_f64().unwrap_or(0.0)
+        );
     }
     println!();
     println!("| rule | what | members | sift eval ms | sift POST→Finished ms | DuckDB ms | sift eval / DuckDB |");
@@ -506,7 +518,11 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
         println!("| {} | {} | {} | {:.2} | {:.1} | {} | {} |", r.name, r.what, r.members, r.eval_ms, r.e2e_ms, dms, ratio);
     }
     println!();
-    println!("- CSV import: {:.0} contacts/s ({n} contacts in {import_secs:.1} s, {} files of ≤ {chunk} rows)", n as f64 / import_secs, n.div_ceil(chunk));
+    println!(
+        "- CSV import: {:.0} contacts/s ({n} contacts in {import_secs:.1} s, {} files of ≤ {chunk} rows)",
+        n as f64 / import_secs,
+        n.div_ceil(chunk)
+    );
     println!("- first refreshes (index built from the store, cold): {cold_secs:.1} s for {} segments", rules.len());
     println!(
         "- index: {} contacts, {:.0} bytes/contact; sift peak RSS {}",

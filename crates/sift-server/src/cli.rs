@@ -128,4 +128,3 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
     .await
 }
-

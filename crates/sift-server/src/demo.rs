@@ -161,7 +161,11 @@ pub fn segments(champions_id: Option<i64>) -> Vec<(&'static str, &'static str, V
             "ordered at least 5 times and spent at least $300",
             json!({"all": [cond("dataFields.ORDERS", "greaterThanOrEqual", json!(5)), cond("dataFields.TOTALSPEND", "greaterThanOrEqual", json!(300))]}),
         ),
-        ("Lapsed", "last purchase more than 180 days ago", cond("dataFields.LASTPURCHASE", "moreThanAgo", json!({"amount": 180, "unit": "days"}))),
+        (
+            "Lapsed",
+            "last purchase more than 180 days ago",
+            cond("dataFields.LASTPURCHASE", "moreThanAgo", json!({"amount": 180, "unit": "days"})),
+        ),
         ("One-timers", "exactly one purchase", cond("dataFields.ORDERS", "equals", json!(1))),
         ("Big first orders", "spent at least $100 on their first day", cond("dataFields.FIRSTORDER", "greaterThanOrEqual", json!(100))),
         ("Recent buyers", "bought in the last 90 days", cond("dataFields.LASTPURCHASE", "inLast", json!({"amount": 90, "unit": "days"}))),
@@ -296,7 +300,15 @@ pub async fn run_demo(args: &DemoArgs) -> anyhow::Result<DemoRun> {
     }
     let import_secs = t0.elapsed().as_secs_f64();
     let report = client.get(&format!("/v2/contacts/import/{import_id}/report")).await?.ok()?;
-    say(quiet, &format!("\n     {} new contacts in {:.2} s ({:.0} contacts/s)", report["newContacts"], import_secs, customers.len() as f64 / import_secs));
+    say(
+        quiet,
+        &format!(
+            "\n     {} new contacts in {:.2} s ({:.0} contacts/s)",
+            report["newContacts"],
+            import_secs,
+            customers.len() as f64 / import_secs
+        ),
+    );
 
     say(quiet, "4/5  creating segments …");
     let mut created: Vec<(i64, &'static str, &'static str)> = Vec::new();
@@ -336,7 +348,17 @@ pub async fn run_demo(args: &DemoArgs) -> anyhow::Result<DemoRun> {
         });
     }
     say(quiet, &format!("     done in {:.1} s overall", started.elapsed().as_secs_f64()));
-    Ok(DemoRun { rows, base, username, password, import_secs, contacts: customers.len(), shutdown: Some(tx), server: Some(server), _dir: tmp })
+    Ok(DemoRun {
+        rows,
+        base,
+        username,
+        password,
+        import_secs,
+        contacts: customers.len(),
+        shutdown: Some(tx),
+        server: Some(server),
+        _dir: tmp,
+    })
 }
 
 /// Prints the demo's table.
@@ -360,7 +382,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         let (u, p, b) = (&run.username, &run.password, &run.base);
         println!("The server is still running. Try:");
         println!("  curl -u '{u}:{p}' {b}/v2/segments");
-        println!("  curl -u '{u}:{p}' '{b}/v2/address-books/{}/contacts?select=5&withFullData=true'", run.rows.first().map(|r| r.id).unwrap_or(1));
+        println!(
+            "  curl -u '{u}:{p}' '{b}/v2/address-books/{}/contacts?select=5&withFullData=true'",
+            run.rows.first().map(|r| r.id).unwrap_or(1)
+        );
         println!("  curl -u '{u}:{p}' -X POST {b}/v2/segments/refresh/{}", run.rows.first().map(|r| r.id).unwrap_or(1));
         println!("or point a dotmailer v2 client at {b}/v2/ with that username and password. Ctrl-C stops it.");
         let _ = tokio::signal::ctrl_c().await;

@@ -44,7 +44,8 @@ pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
 
 /// Parses JSON bytes with case-insensitive keys into `T`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|_| ApiError::new(ErrorCode::MalformedRequest, "The request body is not valid JSON"))?;
+    let v: Value =
+        serde_json::from_slice(bytes).map_err(|_| ApiError::new(ErrorCode::MalformedRequest, "The request body is not valid JSON"))?;
     // Every v2 body parsed here is an object; serde would otherwise read a struct
     // from an array (`[]` as "all defaults").
     if !v.is_object() {

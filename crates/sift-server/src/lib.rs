@@ -28,7 +28,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 /// Serves the API on `listener` and runs the workers until `shutdown` resolves.
-pub async fn run(listener: TcpListener, state: AppState, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = jobs::spawn(&state, stop_rx);
     let app = routes::router(state.clone());

@@ -40,14 +40,16 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         for (i, (field, kind)) in DEFAULT_DATA_FIELDS.iter().enumerate() {
-            sqlx::query("INSERT INTO data_fields (account_id, id, name, kind, visibility, default_value) VALUES ($1, $2, $3, $4, $5, NULL)")
-                .bind(id)
-                .bind(i as i64 + 1)
-                .bind(*field)
-                .bind(DataFieldType::code(*kind))
-                .bind(Visibility::Private.code())
-                .execute(&mut *w.tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO data_fields (account_id, id, name, kind, visibility, default_value) VALUES ($1, $2, $3, $4, $5, NULL)",
+            )
+            .bind(id)
+            .bind(i as i64 + 1)
+            .bind(*field)
+            .bind(DataFieldType::code(*kind))
+            .bind(Visibility::Private.code())
+            .execute(&mut *w.tx)
+            .await?;
         }
         sqlx::query("UPDATE accounts SET next_field_id = $2 WHERE id = $1")
             .bind(id)
@@ -75,11 +77,7 @@ impl Store {
     /// Sets the account's time zone (an IANA name, validated by the caller).
     pub async fn set_time_zone(&self, account_id: i64, tz: &str) -> Result<()> {
         let mut w = self.write().await?;
-        sqlx::query("UPDATE accounts SET time_zone = $2 WHERE id = $1")
-            .bind(account_id)
-            .bind(tz)
-            .execute(&mut *w.tx)
-            .await?;
+        sqlx::query("UPDATE accounts SET time_zone = $2 WHERE id = $1").bind(account_id).bind(tz).execute(&mut *w.tx).await?;
         w.commit().await
     }
 

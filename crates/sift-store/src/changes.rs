@@ -43,7 +43,8 @@ impl Store {
         // record as it streams by (nothing else of the store is held in memory).
         let mut books: HashMap<i64, Vec<u32>> = HashMap::new();
         if since == 0 {
-            let mut rows = sqlx::query("SELECT contact_id, book_id FROM book_members WHERE account_id = $1").bind(account_id).fetch(&mut *tx);
+            let mut rows =
+                sqlx::query("SELECT contact_id, book_id FROM book_members WHERE account_id = $1").bind(account_id).fetch(&mut *tx);
             while let Some(r) = rows.try_next().await? {
                 books.entry(r.try_get::<i64, _>(0)?).or_default().push(r.try_get::<i64, _>(1)? as u32);
             }
@@ -91,7 +92,10 @@ impl Store {
             let ids: Vec<i64> = changes.iter().filter(|c| c.record.is_some()).map(|c| c.id as i64).collect();
             for chunk in ids.chunks(500) {
                 let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-                let sql = format!("SELECT contact_id, book_id FROM book_members WHERE account_id = $1 AND contact_id IN ({})", placeholders.join(","));
+                let sql = format!(
+                    "SELECT contact_id, book_id FROM book_members WHERE account_id = $1 AND contact_id IN ({})",
+                    placeholders.join(",")
+                );
                 let mut q = sqlx::query(&sql).bind(account_id);
                 for id in chunk {
                     q = q.bind(*id);

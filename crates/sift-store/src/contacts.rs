@@ -60,7 +60,8 @@ pub struct ContactFilter {
     pub unsubscribed_since_ms: Option<i64>,
 }
 
-const CONTACT_COLS: &str = "c.id, c.email, c.status, c.opt_in, c.email_type, c.data, c.created_at, c.modified_at, c.status_changed_at, c.deleted, c.seq";
+const CONTACT_COLS: &str =
+    "c.id, c.email, c.status, c.opt_in, c.email_type, c.data, c.created_at, c.modified_at, c.status_changed_at, c.deleted, c.seq";
 
 pub(crate) fn row_to_contact(r: &AnyRow) -> Result<StoredContact> {
     let data_text = get_str(r, "data")?;

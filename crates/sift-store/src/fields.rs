@@ -50,18 +50,23 @@ impl Store {
         default_value: Option<&FieldValue>,
     ) -> Result<DataField> {
         let mut w = self.write().await?;
-        let row = sqlx::query("SELECT count(*) AS n, sum(CASE WHEN name = $2 THEN 1 ELSE 0 END) AS dup FROM data_fields WHERE account_id = $1")
-            .bind(account_id)
-            .bind(name)
-            .fetch_one(&mut *w.tx)
-            .await?;
+        let row =
+            sqlx::query("SELECT count(*) AS n, sum(CASE WHEN name = $2 THEN 1 ELSE 0 END) AS dup FROM data_fields WHERE account_id = $1")
+                .bind(account_id)
+                .bind(name)
+                .fetch_one(&mut *w.tx)
+                .await?;
         let n = get_i64(&row, "n")?;
         let dup: Option<i64> = sqlx::Row::try_get(&row, "dup")?;
         if dup.unwrap_or(0) > 0 {
             return Err(SiftError::new(ErrorCode::NonUniqueDatafield, "Field already exists.").into());
         }
         if n >= MAX_DATA_FIELDS {
-            return Err(SiftError::new(ErrorCode::DatafieldLimitExceeded, format!("An account can have at most {MAX_DATA_FIELDS} data fields.")).into());
+            return Err(SiftError::new(
+                ErrorCode::DatafieldLimitExceeded,
+                format!("An account can have at most {MAX_DATA_FIELDS} data fields."),
+            )
+            .into());
         }
         let id = allocate_ids(&mut w.tx, account_id, "next_field_id", 1).await?;
         sqlx::query("INSERT INTO data_fields (account_id, id, name, kind, visibility, default_value) VALUES ($1, $2, $3, $4, $5, $6)")

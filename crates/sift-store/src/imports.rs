@@ -54,7 +54,8 @@ pub struct Import {
     pub error: Option<String>,
 }
 
-const COLS: &str = "account_id, id, book_id, status, merge_option, file_name, attempts, rows_done, report, faults, created_at, finished_at, error";
+const COLS: &str =
+    "account_id, id, book_id, status, merge_option, file_name, attempts, rows_done, report, faults, created_at, finished_at, error";
 
 fn row_to_import(r: &sqlx::any::AnyRow) -> Result<Import> {
     Ok(Import {
@@ -81,11 +82,24 @@ fn report_text(r: &ImportReport) -> String {
 impl Store {
     /// Records an accepted import with its file. Fails with
     /// `ERROR_IMPORT_TOOMANYACTIVEIMPORTS` past the per-account limit.
-    pub async fn create_import(&self, account_id: i64, id: &str, book_id: Option<i64>, merge: MergeOption, file_name: &str, file: &[u8]) -> Result<Import> {
+    pub async fn create_import(
+        &self,
+        account_id: i64,
+        id: &str,
+        book_id: Option<i64>,
+        merge: MergeOption,
+        file_name: &str,
+        file: &[u8],
+    ) -> Result<Import> {
         let mut w = self.write().await?;
-        let row = sqlx::query("SELECT count(*) FROM imports WHERE account_id = $1 AND status = 1").bind(account_id).fetch_one(&mut *w.tx).await?;
+        let row =
+            sqlx::query("SELECT count(*) FROM imports WHERE account_id = $1 AND status = 1").bind(account_id).fetch_one(&mut *w.tx).await?;
         if row.try_get::<i64, _>(0)? >= MAX_ACTIVE_IMPORTS {
-            return Err(sift_core::SiftError::new(sift_core::ErrorCode::ImportTooManyActiveImports, format!("At most {MAX_ACTIVE_IMPORTS} imports may run at once.")).into());
+            return Err(sift_core::SiftError::new(
+                sift_core::ErrorCode::ImportTooManyActiveImports,
+                format!("At most {MAX_ACTIVE_IMPORTS} imports may run at once."),
+            )
+            .into());
         }
         let now = now_ms();
         sqlx::query("INSERT INTO imports (account_id, id, book_id, status, merge_option, file_name, report, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
@@ -146,7 +160,11 @@ impl Store {
                     .bind(msg)
                     .execute(&mut *w.tx)
                     .await?;
-                sqlx::query("DELETE FROM import_files WHERE account_id = $1 AND id = $2").bind(imp.account_id).bind(&imp.id).execute(&mut *w.tx).await?;
+                sqlx::query("DELETE FROM import_files WHERE account_id = $1 AND id = $2")
+                    .bind(imp.account_id)
+                    .bind(&imp.id)
+                    .execute(&mut *w.tx)
+                    .await?;
                 w.commit().await?;
                 continue;
             }
@@ -165,13 +183,7 @@ impl Store {
 
     /// Records a processed chunk inside the chunk's own transaction. False if the
     /// import is no longer ours (then the caller rolls back).
-    pub async fn import_progress(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        imp: &Import,
-        owner: &str,
-        lease_ms: i64,
-    ) -> Result<bool> {
+    pub async fn import_progress(&self, tx: &mut Transaction<'static, Any>, imp: &Import, owner: &str, lease_ms: i64) -> Result<bool> {
         let res = sqlx::query("UPDATE imports SET rows_done = $4, report = $5, faults = $6, lease_until = $7 WHERE account_id = $1 AND id = $2 AND lease_owner = $3 AND status = 1")
             .bind(imp.account_id)
             .bind(&imp.id)
@@ -215,7 +227,11 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         if res.rows_affected() > 0 {
-            sqlx::query("DELETE FROM import_files WHERE account_id = $1 AND id = $2").bind(imp.account_id).bind(&imp.id).execute(&mut *w.tx).await?;
+            sqlx::query("DELETE FROM import_files WHERE account_id = $1 AND id = $2")
+                .bind(imp.account_id)
+                .bind(&imp.id)
+                .execute(&mut *w.tx)
+                .await?;
         }
         w.commit().await?;
         Ok(res.rows_affected() > 0)

@@ -73,7 +73,14 @@ async fn name_taken(tx: &mut Transaction<'static, Any>, account_id: i64, name: &
 impl Store {
     /// Creates an address book or a segment. A segment's first refresh is queued
     /// in the same transaction, so every segment always has a latest refresh.
-    pub async fn create_list(&self, account_id: i64, kind: ListKind, name: &str, visibility: Visibility, rule: Option<&str>) -> Result<List> {
+    pub async fn create_list(
+        &self,
+        account_id: i64,
+        kind: ListKind,
+        name: &str,
+        visibility: Visibility,
+        rule: Option<&str>,
+    ) -> Result<List> {
         let mut w = self.write().await?;
         if name_taken(&mut w.tx, account_id, name, 0).await? {
             return Err(duplicate());
@@ -95,7 +102,17 @@ impl Store {
             crate::refreshes::queue_in(&mut w.tx, account_id, id).await?;
         }
         w.commit().await?;
-        Ok(List { id, kind, name: name.trim().to_string(), visibility, rule: rule.map(str::to_string), contacts: 0, created_ms: now, modified_ms: now, rule_version: 0 })
+        Ok(List {
+            id,
+            kind,
+            name: name.trim().to_string(),
+            visibility,
+            rule: rule.map(str::to_string),
+            contacts: 0,
+            created_ms: now,
+            modified_ms: now,
+            rule_version: 0,
+        })
     }
 
     pub async fn list(&self, account_id: i64, id: i64) -> Result<Option<List>> {
@@ -170,7 +187,11 @@ impl Store {
     /// and refresh history go too). Returns false if there was no such list.
     pub async fn delete_list(&self, account_id: i64, id: i64) -> Result<bool> {
         let mut w = self.write().await?;
-        let row = sqlx::query("SELECT kind FROM lists WHERE account_id = $1 AND id = $2").bind(account_id).bind(id).fetch_optional(&mut *w.tx).await?;
+        let row = sqlx::query("SELECT kind FROM lists WHERE account_id = $1 AND id = $2")
+            .bind(account_id)
+            .bind(id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
         let Some(row) = row else { return Ok(false) };
         let kind: i64 = row.try_get(0)?;
         if kind == 0 {
@@ -181,10 +202,22 @@ impl Store {
                 .bind(seq)
                 .execute(&mut *w.tx)
                 .await?;
-            sqlx::query("DELETE FROM book_members WHERE account_id = $1 AND book_id = $2").bind(account_id).bind(id).execute(&mut *w.tx).await?;
+            sqlx::query("DELETE FROM book_members WHERE account_id = $1 AND book_id = $2")
+                .bind(account_id)
+                .bind(id)
+                .execute(&mut *w.tx)
+                .await?;
         } else {
-            sqlx::query("DELETE FROM segment_members WHERE account_id = $1 AND segment_id = $2").bind(account_id).bind(id).execute(&mut *w.tx).await?;
-            sqlx::query("DELETE FROM refreshes WHERE account_id = $1 AND segment_id = $2").bind(account_id).bind(id).execute(&mut *w.tx).await?;
+            sqlx::query("DELETE FROM segment_members WHERE account_id = $1 AND segment_id = $2")
+                .bind(account_id)
+                .bind(id)
+                .execute(&mut *w.tx)
+                .await?;
+            sqlx::query("DELETE FROM refreshes WHERE account_id = $1 AND segment_id = $2")
+                .bind(account_id)
+                .bind(id)
+                .execute(&mut *w.tx)
+                .await?;
         }
         sqlx::query("DELETE FROM lists WHERE account_id = $1 AND id = $2").bind(account_id).bind(id).execute(&mut *w.tx).await?;
         w.commit().await?;

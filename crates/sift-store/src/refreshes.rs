@@ -168,13 +168,15 @@ impl Store {
             let mut r = row_to_refresh(&row)?;
             if r.attempts >= MAX_ATTEMPTS {
                 let msg = format!("The refresh was interrupted {} times (the process running it stopped); giving up.", r.attempts);
-                sqlx::query("UPDATE refreshes SET status = 3, finished_at = $3, error = $4, lease_owner = NULL WHERE account_id = $1 AND id = $2")
-                    .bind(r.account_id)
-                    .bind(r.id)
-                    .bind(now)
-                    .bind(&msg)
-                    .execute(&mut *w.tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE refreshes SET status = 3, finished_at = $3, error = $4, lease_owner = NULL WHERE account_id = $1 AND id = $2",
+                )
+                .bind(r.account_id)
+                .bind(r.id)
+                .bind(now)
+                .bind(&msg)
+                .execute(&mut *w.tx)
+                .await?;
                 w.commit().await?;
                 continue;
             }
@@ -197,13 +199,14 @@ impl Store {
     /// Extends the lease of a running refresh. False if it is no longer ours.
     pub async fn heartbeat_refresh(&self, account_id: i64, id: i64, owner: &str, lease_ms: i64) -> Result<bool> {
         let mut w = self.write().await?;
-        let res = sqlx::query("UPDATE refreshes SET lease_until = $4 WHERE account_id = $1 AND id = $2 AND lease_owner = $3 AND status = 1")
-            .bind(account_id)
-            .bind(id)
-            .bind(owner)
-            .bind(now_ms() + lease_ms)
-            .execute(&mut *w.tx)
-            .await?;
+        let res =
+            sqlx::query("UPDATE refreshes SET lease_until = $4 WHERE account_id = $1 AND id = $2 AND lease_owner = $3 AND status = 1")
+                .bind(account_id)
+                .bind(id)
+                .bind(owner)
+                .bind(now_ms() + lease_ms)
+                .execute(&mut *w.tx)
+                .await?;
         w.commit().await?;
         Ok(res.rows_affected() > 0)
     }
@@ -213,7 +216,17 @@ impl Store {
     /// written if the refresh is no longer ours ([`FinishOutcome::Lost`]) or if the
     /// segment's rule changed since `rule_version` was read ([`FinishOutcome::RuleChanged`]:
     /// the caller evaluates again, so the result always matches the latest rule).
-    pub async fn finish_refresh(&self, account_id: i64, id: i64, segment_id: i64, owner: &str, rule_version: i64, members: &roaring::RoaringBitmap, outcome: RefreshOutcome) -> Result<FinishOutcome> {
+    #[allow(clippy::too_many_arguments)] // each is one fact of the finished refresh
+    pub async fn finish_refresh(
+        &self,
+        account_id: i64,
+        id: i64,
+        segment_id: i64,
+        owner: &str,
+        rule_version: i64,
+        members: &roaring::RoaringBitmap,
+        outcome: RefreshOutcome,
+    ) -> Result<FinishOutcome> {
         let mut bytes = Vec::with_capacity(members.serialized_size());
         members.serialize_into(&mut bytes).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
         let mut w = self.write().await?;

@@ -185,42 +185,15 @@ impl FieldKind {
                 IsEmpty,
                 IsNotEmpty,
             ],
-            FieldKind::Numeric => &[
-                Equals,
-                NotEquals,
-                GreaterThan,
-                GreaterThanOrEqual,
-                LessThan,
-                LessThanOrEqual,
-                Between,
-                In,
-                NotIn,
-                IsEmpty,
-                IsNotEmpty,
-            ],
-            FieldKind::Date => &[
-                On,
-                NotOn,
-                Before,
-                After,
-                Between,
-                InLast,
-                NotInLast,
-                InNext,
-                MoreThanAgo,
-                AnniversaryToday,
-                IsEmpty,
-                IsNotEmpty,
-            ],
+            FieldKind::Numeric => {
+                &[Equals, NotEquals, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual, Between, In, NotIn, IsEmpty, IsNotEmpty]
+            }
+            FieldKind::Date => {
+                &[On, NotOn, Before, After, Between, InLast, NotInLast, InNext, MoreThanAgo, AnniversaryToday, IsEmpty, IsNotEmpty]
+            }
             FieldKind::Boolean => &[IsTrue, IsFalse, IsEmpty, IsNotEmpty],
             FieldKind::Enum => &[Equals, NotEquals, In, NotIn],
-            FieldKind::IdSet => &[
-                Contains,
-                NotContains,
-                ContainsAny,
-                ContainsAll,
-                ContainsNone,
-            ],
+            FieldKind::IdSet => &[Contains, NotContains, ContainsAny, ContainsAll, ContainsNone],
         }
     }
 }
@@ -305,10 +278,7 @@ ops!(
 impl Op {
     /// Case-insensitive parse of the wire name.
     pub fn parse(s: &str) -> Option<Op> {
-        Op::ALL
-            .iter()
-            .copied()
-            .find(|op| op.as_str().eq_ignore_ascii_case(s))
+        Op::ALL.iter().copied().find(|op| op.as_str().eq_ignore_ascii_case(s))
     }
 
     /// For a negative operator, the positive twin it is the exact complement of.
@@ -330,18 +300,12 @@ impl Op {
 
     /// For a positive operator that has a negative twin, that twin.
     pub fn negative_twin(self) -> Option<Op> {
-        Op::ALL
-            .iter()
-            .copied()
-            .find(|n| n.positive_twin() == Some(self))
+        Op::ALL.iter().copied().find(|n| n.positive_twin() == Some(self))
     }
 
     /// Whether the operator takes no value.
     pub fn takes_no_value(self) -> bool {
-        matches!(
-            self,
-            Op::IsEmpty | Op::IsNotEmpty | Op::IsTrue | Op::IsFalse | Op::AnniversaryToday
-        )
+        matches!(self, Op::IsEmpty | Op::IsNotEmpty | Op::IsTrue | Op::IsFalse | Op::AnniversaryToday)
     }
 }
 
@@ -365,14 +329,9 @@ impl PeriodUnit {
     }
 
     pub fn parse(s: &str) -> Option<PeriodUnit> {
-        [
-            PeriodUnit::Days,
-            PeriodUnit::Weeks,
-            PeriodUnit::Months,
-            PeriodUnit::Years,
-        ]
-        .into_iter()
-        .find(|u| u.as_str().eq_ignore_ascii_case(s))
+        [PeriodUnit::Days, PeriodUnit::Weeks, PeriodUnit::Months, PeriodUnit::Years]
+            .into_iter()
+            .find(|u| u.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -594,18 +553,13 @@ impl Rule {
             }
             match fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)) {
                 None => {
-                    failure = Some(SiftError::new(
-                        ErrorCode::SegmentInvalid,
-                        format!("Data field {name} used by this segment no longer exists"),
-                    ))
+                    failure =
+                        Some(SiftError::new(ErrorCode::SegmentInvalid, format!("Data field {name} used by this segment no longer exists")))
                 }
                 Some(f) if f.kind != *kind => {
                     failure = Some(SiftError::new(
                         ErrorCode::SegmentInvalid,
-                        format!(
-                            "Data field {name} used by this segment changed type from {kind} to {}",
-                            f.kind
-                        ),
+                        format!("Data field {name} used by this segment changed type from {kind} to {}", f.kind),
                     ))
                 }
                 Some(f) => {
@@ -615,10 +569,7 @@ impl Rule {
         });
         match failure {
             Some(e) => Err(e),
-            None => Ok(ResolvedRule {
-                rule: self.clone(),
-                bindings,
-            }),
+            None => Ok(ResolvedRule { rule: self.clone(), bindings }),
         }
     }
 }
@@ -719,9 +670,7 @@ pub(crate) fn num_json(f: f64) -> Value {
     if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
         Value::from(f as i64)
     } else {
-        serde_json::Number::from_f64(f)
-            .map(Value::Number)
-            .unwrap_or(Value::Null)
+        serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
     }
 }
 
@@ -741,9 +690,7 @@ fn operand_json(v: &Operand) -> Option<Value> {
         Operand::DayRange(a, b) => Value::Array(vec![day_json(*a), day_json(*b)]),
         Operand::Period(p) => json!({ "amount": p.amount, "unit": p.unit.as_str() }),
         Operand::Enum(e) => Value::String(e.as_str().into()),
-        Operand::Enums(v) => {
-            Value::Array(v.iter().map(|e| Value::String(e.as_str().into())).collect())
-        }
+        Operand::Enums(v) => Value::Array(v.iter().map(|e| Value::String(e.as_str().into())).collect()),
         Operand::Id(id) => Value::from(*id),
         Operand::Ids(v) => Value::Array(v.iter().map(|id| Value::from(*id)).collect()),
     })

@@ -1,8 +1,8 @@
 //! JSON → [`Rule`], with every validation of the contract (§5 and §7).
 
 use super::{
-    Condition, EnumValue, FieldKind, FieldRef, Node, Op, Operand, Period, PeriodUnit, Rule, Schema,
-    MAX_CONDITIONS, MAX_DEPTH, MAX_LIST_VALUES, MAX_PERIOD_AMOUNT, MAX_STRING_BYTES,
+    Condition, EnumValue, FieldKind, FieldRef, Node, Op, Operand, Period, PeriodUnit, Rule, Schema, MAX_CONDITIONS, MAX_DEPTH,
+    MAX_LIST_VALUES, MAX_PERIOD_AMOUNT, MAX_STRING_BYTES,
 };
 use crate::model::{ContactStatus, DataFieldType, EmailType, OptInType};
 use crate::SiftError;
@@ -17,10 +17,7 @@ pub(crate) enum Mode<'a> {
 }
 
 pub(crate) fn parse(json: &Value, mode: Mode<'_>) -> Result<Rule, SiftError> {
-    let mut p = Parser {
-        mode,
-        conditions: 0,
-    };
+    let mut p = Parser { mode, conditions: 0 };
     let root = p.node(json, 1)?;
     Ok(Rule { root })
 }
@@ -55,25 +52,14 @@ fn json_kind(v: &Value) -> &'static str {
 
 /// The keys of an object, matched case-insensitively against `known`; refuses unknown
 /// and repeated keys. Returns the value for each known key (same order as `known`).
-fn keyed<'v>(
-    obj: &'v Map<String, Value>,
-    known: &[&str],
-    what: &str,
-) -> Result<Vec<Option<&'v Value>>, SiftError> {
+fn keyed<'v>(obj: &'v Map<String, Value>, known: &[&str], what: &str) -> Result<Vec<Option<&'v Value>>, SiftError> {
     let mut out = vec![None; known.len()];
     for (k, v) in obj {
         let Some(i) = known.iter().position(|n| n.eq_ignore_ascii_case(k)) else {
-            return Err(bad(format!(
-                "{what} has an unknown key {}; expected {}",
-                shown(k),
-                known.join(", ")
-            )));
+            return Err(bad(format!("{what} has an unknown key {}; expected {}", shown(k), known.join(", "))));
         };
         if out[i].is_some() {
-            return Err(bad(format!(
-                "{what} has the key {} more than once",
-                known[i]
-            )));
+            return Err(bad(format!("{what} has the key {} more than once", known[i])));
         }
         out[i] = Some(v);
     }
@@ -88,21 +74,12 @@ struct Parser<'a> {
 impl Parser<'_> {
     fn node(&mut self, v: &Value, depth: usize) -> Result<Node, SiftError> {
         if depth > MAX_DEPTH {
-            return Err(bad(format!(
-                "Rule is nested more than {MAX_DEPTH} levels deep; at most {MAX_DEPTH} levels are allowed"
-            )));
+            return Err(bad(format!("Rule is nested more than {MAX_DEPTH} levels deep; at most {MAX_DEPTH} levels are allowed")));
         }
         let Value::Object(obj) = v else {
-            return Err(bad(format!(
-                "Rule node must be an object with all, any, not or field; got {}",
-                json_kind(v)
-            )));
+            return Err(bad(format!("Rule node must be an object with all, any, not or field; got {}", json_kind(v))));
         };
-        let keys = keyed(
-            obj,
-            &["all", "any", "not", "field", "op", "value", "fieldType"],
-            "Rule node",
-        )?;
+        let keys = keyed(obj, &["all", "any", "not", "field", "op", "value", "fieldType"], "Rule node")?;
         let [all, any, not, field, op, value, field_type] = keys[..] else {
             return Err(SiftError::unknown());
         };
@@ -110,57 +87,36 @@ impl Parser<'_> {
             return Err(bad("Rule node has an unknown key 'fieldType'; expected all, any, not, field, op, value".into()));
         }
         let group_keys = [all, any, not].iter().filter(|k| k.is_some()).count();
-        let cond_keys = [field, op, value, field_type]
-            .iter()
-            .filter(|k| k.is_some())
-            .count();
+        let cond_keys = [field, op, value, field_type].iter().filter(|k| k.is_some()).count();
         if group_keys > 1 || (group_keys == 1 && cond_keys > 0) {
             return Err(bad(
-                "Rule node must have exactly one of all, any, not or field (a group and a condition cannot share a node)"
-                    .into(),
+                "Rule node must have exactly one of all, any, not or field (a group and a condition cannot share a node)".into()
             ));
         }
         if let Some(children) = all.or(any) {
             let name = if all.is_some() { "all" } else { "any" };
             let Value::Array(items) = children else {
-                return Err(bad(format!(
-                    "Rule group {name} must be an array; got {}",
-                    json_kind(children)
-                )));
+                return Err(bad(format!("Rule group {name} must be an array; got {}", json_kind(children))));
             };
-            let nodes = items
-                .iter()
-                .map(|c| self.node(c, depth + 1))
-                .collect::<Result<Vec<_>, _>>()?;
-            return Ok(if all.is_some() {
-                Node::All(nodes)
-            } else {
-                Node::Any(nodes)
-            });
+            let nodes = items.iter().map(|c| self.node(c, depth + 1)).collect::<Result<Vec<_>, _>>()?;
+            return Ok(if all.is_some() { Node::All(nodes) } else { Node::Any(nodes) });
         }
         if let Some(inner) = not {
             return Ok(Node::Not(Box::new(self.node(inner, depth + 1)?)));
         }
         let Some(field) = field else {
-            return Err(bad(
-                "Rule node must have exactly one of all, any, not or field".into(),
-            ));
+            return Err(bad("Rule node must have exactly one of all, any, not or field".into()));
         };
         self.conditions += 1;
         if self.conditions > MAX_CONDITIONS {
-            return Err(bad(format!(
-                "Rule has more than {MAX_CONDITIONS} conditions; at most {MAX_CONDITIONS} are allowed"
-            )));
+            return Err(bad(format!("Rule has more than {MAX_CONDITIONS} conditions; at most {MAX_CONDITIONS} are allowed")));
         }
         self.condition(field, op, value, field_type).map(Node::Cond)
     }
 
     fn field(&self, field: &Value, field_type: Option<&Value>) -> Result<FieldRef, SiftError> {
         let Value::String(name) = field else {
-            return Err(bad(format!(
-                "Rule condition field must be a string; got {}",
-                json_kind(field)
-            )));
+            return Err(bad(format!("Rule condition field must be a string; got {}", json_kind(field))));
         };
         let builtin = [
             ("email", FieldRef::Email),
@@ -172,16 +128,10 @@ impl Parser<'_> {
             ("addressBooks", FieldRef::AddressBooks),
             ("segments", FieldRef::Segments),
         ];
-        let data_name = name
-            .get(..11)
-            .filter(|p| p.eq_ignore_ascii_case("dataFields."))
-            .and_then(|_| name.get(11..));
+        let data_name = name.get(..11).filter(|p| p.eq_ignore_ascii_case("dataFields.")).and_then(|_| name.get(11..));
         let Some(data_name) = data_name else {
             if field_type.is_some() {
-                return Err(bad(format!(
-                    "Rule condition on {}: fieldType is only for data fields",
-                    shown(name)
-                )));
+                return Err(bad(format!("Rule condition on {}: fieldType is only for data fields", shown(name))));
             }
             return builtin
                 .into_iter()
@@ -194,16 +144,8 @@ impl Parser<'_> {
                 .data_fields
                 .iter()
                 .find(|f| f.name.eq_ignore_ascii_case(data_name))
-                .map(|f| FieldRef::Data {
-                    name: f.name.to_uppercase(),
-                    kind: f.kind,
-                })
-                .ok_or_else(|| {
-                    bad(format!(
-                        "Rule refers to unknown field {}",
-                        shown(&format!("dataFields.{data_name}"))
-                    ))
-                }),
+                .map(|f| FieldRef::Data { name: f.name.to_uppercase(), kind: f.kind })
+                .ok_or_else(|| bad(format!("Rule refers to unknown field {}", shown(&format!("dataFields.{data_name}"))))),
             Mode::Stored => {
                 let kind = field_type
                     .and_then(Value::as_str)
@@ -212,10 +154,7 @@ impl Parser<'_> {
                 if data_name.is_empty() || data_name.len() > 64 {
                     return Err(bad(format!("Rule refers to unknown field {}", shown(name))));
                 }
-                Ok(FieldRef::Data {
-                    name: data_name.to_uppercase(),
-                    kind,
-                })
+                Ok(FieldRef::Data { name: data_name.to_uppercase(), kind })
             }
         }
     }
@@ -231,26 +170,14 @@ impl Parser<'_> {
         let fname = field.wire_name();
         let kind = field.kind();
         let op = match op {
-            Some(Value::String(s)) => Op::parse(s).ok_or_else(|| {
-                bad(format!(
-                    "Rule condition on {fname}: unknown operator {}",
-                    shown(s)
-                ))
-            })?,
-            Some(other) => {
-                return Err(bad(format!(
-                    "Rule condition on {fname}: op must be a string; got {}",
-                    json_kind(other)
-                )))
+            Some(Value::String(s)) => {
+                Op::parse(s).ok_or_else(|| bad(format!("Rule condition on {fname}: unknown operator {}", shown(s))))?
             }
+            Some(other) => return Err(bad(format!("Rule condition on {fname}: op must be a string; got {}", json_kind(other)))),
             None => return Err(bad(format!("Rule condition on {fname} has no op"))),
         };
         if !kind.operators().contains(&op) {
-            return Err(bad(format!(
-                "Rule condition on {fname}: operator {} is not valid for a {} field",
-                op.as_str(),
-                kind.name()
-            )));
+            return Err(bad(format!("Rule condition on {fname}: operator {} is not valid for a {} field", op.as_str(), kind.name())));
         }
         let ctx = ValueCtx { fname: &fname, op };
         let value = match value {
@@ -260,9 +187,7 @@ impl Parser<'_> {
         let operand = if op.takes_no_value() {
             match value {
                 None => Operand::None,
-                Some(v) => {
-                    return Err(ctx.err(format!("takes no value, but {} was given", json_kind(v))))
-                }
+                Some(v) => return Err(ctx.err(format!("takes no value, but {} was given", json_kind(v)))),
             }
         } else {
             let Some(v) = value else {
@@ -270,43 +195,20 @@ impl Parser<'_> {
             };
             self.operand(&field, kind, op, v, &ctx)?
         };
-        Ok(Condition {
-            field,
-            op,
-            value: operand,
-        })
+        Ok(Condition { field, op, value: operand })
     }
 
-    fn operand(
-        &self,
-        field: &FieldRef,
-        kind: FieldKind,
-        op: Op,
-        v: &Value,
-        ctx: &ValueCtx<'_>,
-    ) -> Result<Operand, SiftError> {
+    fn operand(&self, field: &FieldRef, kind: FieldKind, op: Op, v: &Value, ctx: &ValueCtx<'_>) -> Result<Operand, SiftError> {
         use Op::*;
         Ok(match (kind, op) {
-            (FieldKind::String, In | NotIn) => Operand::Strs(
-                ctx.list(v)?
-                    .iter()
-                    .map(|x| ctx.string(x))
-                    .collect::<Result<_, _>>()?,
-            ),
+            (FieldKind::String, In | NotIn) => Operand::Strs(ctx.list(v)?.iter().map(|x| ctx.string(x)).collect::<Result<_, _>>()?),
             (FieldKind::String, _) => Operand::Str(ctx.string(v)?),
-            (FieldKind::Numeric, In | NotIn) => Operand::Nums(
-                ctx.list(v)?
-                    .iter()
-                    .map(|x| ctx.number(x))
-                    .collect::<Result<_, _>>()?,
-            ),
+            (FieldKind::Numeric, In | NotIn) => Operand::Nums(ctx.list(v)?.iter().map(|x| ctx.number(x)).collect::<Result<_, _>>()?),
             (FieldKind::Numeric, Between) => {
                 let (a, b) = ctx.pair(v)?;
                 let (a, b) = (ctx.number(a)?, ctx.number(b)?);
                 if a > b {
-                    return Err(ctx.err(format!(
-                        "needs [low, high] with low <= high; got [{a}, {b}]"
-                    )));
+                    return Err(ctx.err(format!("needs [low, high] with low <= high; got [{a}, {b}]")));
                 }
                 Operand::NumRange(a, b)
             }
@@ -316,36 +218,23 @@ impl Parser<'_> {
                 let (a, b) = ctx.pair(v)?;
                 let (a, b) = (ctx.day(a)?, ctx.day(b)?);
                 if a > b {
-                    return Err(ctx.err(format!(
-                        "needs [first, last] with first <= last; got [{a}, {b}]"
-                    )));
+                    return Err(ctx.err(format!("needs [first, last] with first <= last; got [{a}, {b}]")));
                 }
                 Operand::DayRange(a, b)
             }
             (FieldKind::Date, _) => Operand::Period(ctx.period(v)?),
-            (FieldKind::Enum, In | NotIn) => Operand::Enums(
-                ctx.list(v)?
-                    .iter()
-                    .map(|x| ctx.enum_value(field, x))
-                    .collect::<Result<_, _>>()?,
-            ),
+            (FieldKind::Enum, In | NotIn) => {
+                Operand::Enums(ctx.list(v)?.iter().map(|x| ctx.enum_value(field, x)).collect::<Result<_, _>>()?)
+            }
             (FieldKind::Enum, _) => Operand::Enum(ctx.enum_value(field, v)?),
             (FieldKind::IdSet, Contains | NotContains) => Operand::Id(self.id(field, v, ctx)?),
-            (FieldKind::IdSet, _) => Operand::Ids(
-                ctx.list(v)?
-                    .iter()
-                    .map(|x| self.id(field, x, ctx))
-                    .collect::<Result<_, _>>()?,
-            ),
+            (FieldKind::IdSet, _) => Operand::Ids(ctx.list(v)?.iter().map(|x| self.id(field, x, ctx)).collect::<Result<_, _>>()?),
             (FieldKind::Boolean, _) => return Err(ctx.err("takes no value".into())),
         })
     }
 
     fn id(&self, field: &FieldRef, v: &Value, ctx: &ValueCtx<'_>) -> Result<i64, SiftError> {
-        let id = v
-            .as_i64()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| ctx.err(format!("needs positive integer ids; got {}", short_json(v))))?;
+        let id = v.as_i64().filter(|id| *id > 0).ok_or_else(|| ctx.err(format!("needs positive integer ids; got {}", short_json(v))))?;
         if let Mode::Validate(schema) = &self.mode {
             let (known, what) = match field {
                 FieldRef::Segments => (&schema.segment_ids, "segment"),
@@ -375,11 +264,7 @@ struct ValueCtx<'a> {
 
 impl ValueCtx<'_> {
     fn err(&self, what: String) -> SiftError {
-        bad(format!(
-            "Rule condition on {}: operator {} {what}",
-            self.fname,
-            self.op.as_str()
-        ))
+        bad(format!("Rule condition on {}: operator {} {what}", self.fname, self.op.as_str()))
     }
 
     fn list<'v>(&self, v: &'v Value) -> Result<&'v [Value], SiftError> {
@@ -390,10 +275,7 @@ impl ValueCtx<'_> {
             return Err(self.err("needs a non-empty array of values".into()));
         }
         if items.len() > MAX_LIST_VALUES {
-            return Err(self.err(format!(
-                "has {} values; at most {MAX_LIST_VALUES} values are allowed in one list",
-                items.len()
-            )));
+            return Err(self.err(format!("has {} values; at most {MAX_LIST_VALUES} values are allowed in one list", items.len())));
         }
         Ok(items)
     }
@@ -401,14 +283,8 @@ impl ValueCtx<'_> {
     fn pair<'v>(&self, v: &'v Value) -> Result<(&'v Value, &'v Value), SiftError> {
         match v {
             Value::Array(items) if items.len() == 2 => Ok((&items[0], &items[1])),
-            Value::Array(items) => Err(self.err(format!(
-                "needs exactly 2 values [low, high]; got {}",
-                items.len()
-            ))),
-            other => Err(self.err(format!(
-                "needs an array [low, high]; got {}",
-                json_kind(other)
-            ))),
+            Value::Array(items) => Err(self.err(format!("needs exactly 2 values [low, high]; got {}", items.len()))),
+            other => Err(self.err(format!("needs an array [low, high]; got {}", json_kind(other)))),
         }
     }
 
@@ -417,43 +293,28 @@ impl ValueCtx<'_> {
             return Err(self.err(format!("needs a string value; got {}", json_kind(v))));
         };
         if s.len() > MAX_STRING_BYTES {
-            return Err(self.err(format!(
-                "has a string of {} bytes; strings are limited to {MAX_STRING_BYTES} bytes",
-                s.len()
-            )));
+            return Err(self.err(format!("has a string of {} bytes; strings are limited to {MAX_STRING_BYTES} bytes", s.len())));
         }
         if s.trim().is_empty() {
-            return Err(self.err(
-                "needs a non-blank string (use isEmpty to find contacts without a value)".into(),
-            ));
+            return Err(self.err("needs a non-blank string (use isEmpty to find contacts without a value)".into()));
         }
         Ok(s.clone())
     }
 
     fn number(&self, v: &Value) -> Result<f64, SiftError> {
         match v {
-            Value::Number(n) => n
-                .as_f64()
-                .filter(|f| f.is_finite())
-                .ok_or_else(|| self.err(format!("needs a finite number; got {n}"))),
+            Value::Number(n) => n.as_f64().filter(|f| f.is_finite()).ok_or_else(|| self.err(format!("needs a finite number; got {n}"))),
             other => Err(self.err(format!("needs a number; got {}", json_kind(other)))),
         }
     }
 
     fn day(&self, v: &Value) -> Result<NaiveDate, SiftError> {
         let Value::String(s) = v else {
-            return Err(self.err(format!(
-                "needs a date as \"YYYY-MM-DD\"; got {}",
-                json_kind(v)
-            )));
+            return Err(self.err(format!("needs a date as \"YYYY-MM-DD\"; got {}", json_kind(v))));
         };
         let b = s.as_bytes();
-        let shaped = b.len() == 10
-            && b[4] == b'-'
-            && b[7] == b'-'
-            && b.iter()
-                .enumerate()
-                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        let shaped =
+            b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
         shaped
             .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
             .flatten()
@@ -462,10 +323,7 @@ impl ValueCtx<'_> {
 
     fn period(&self, v: &Value) -> Result<Period, SiftError> {
         let Value::Object(obj) = v else {
-            return Err(self.err(format!(
-                "needs {{\"amount\": N, \"unit\": \"days|weeks|months|years\"}}; got {}",
-                json_kind(v)
-            )));
+            return Err(self.err(format!("needs {{\"amount\": N, \"unit\": \"days|weeks|months|years\"}}; got {}", json_kind(v))));
         };
         let what = format!("Rule condition on {}: the period", self.fname);
         let keys = keyed(obj, &["amount", "unit"], &what)?;
@@ -477,17 +335,12 @@ impl ValueCtx<'_> {
             .filter(|n| (1..=u64::from(MAX_PERIOD_AMOUNT)).contains(n))
             .and_then(|n| u32::try_from(n).ok())
             .ok_or_else(|| {
-                self.err(format!(
-                    "needs a period amount that is a whole number from 1 to {MAX_PERIOD_AMOUNT}; got {}",
-                    short_json(amount)
-                ))
+                self.err(format!("needs a period amount that is a whole number from 1 to {MAX_PERIOD_AMOUNT}; got {}", short_json(amount)))
             })?;
-        let unit = unit.as_str().and_then(PeriodUnit::parse).ok_or_else(|| {
-            self.err(format!(
-                "needs a period unit of days, weeks, months or years; got {}",
-                short_json(unit)
-            ))
-        })?;
+        let unit = unit
+            .as_str()
+            .and_then(PeriodUnit::parse)
+            .ok_or_else(|| self.err(format!("needs a period unit of days, weeks, months or years; got {}", short_json(unit))))?;
         Ok(Period { amount, unit })
     }
 
@@ -496,25 +349,10 @@ impl ValueCtx<'_> {
             return Err(self.err(format!("needs an enum name; got {}", json_kind(v))));
         };
         let (parsed, names): (Option<EnumValue>, Vec<&str>) = match field {
-            FieldRef::Status => (
-                ContactStatus::parse(s).map(EnumValue::Status),
-                ContactStatus::ALL.iter().map(|e| e.as_str()).collect(),
-            ),
-            FieldRef::OptInType => (
-                OptInType::parse(s).map(EnumValue::OptInType),
-                OptInType::ALL.iter().map(|e| e.as_str()).collect(),
-            ),
-            _ => (
-                EmailType::parse(s).map(EnumValue::EmailType),
-                EmailType::ALL.iter().map(|e| e.as_str()).collect(),
-            ),
+            FieldRef::Status => (ContactStatus::parse(s).map(EnumValue::Status), ContactStatus::ALL.iter().map(|e| e.as_str()).collect()),
+            FieldRef::OptInType => (OptInType::parse(s).map(EnumValue::OptInType), OptInType::ALL.iter().map(|e| e.as_str()).collect()),
+            _ => (EmailType::parse(s).map(EnumValue::EmailType), EmailType::ALL.iter().map(|e| e.as_str()).collect()),
         };
-        parsed.ok_or_else(|| {
-            self.err(format!(
-                "has {}, which is not one of {}",
-                shown(s),
-                names.join(", ")
-            ))
-        })
+        parsed.ok_or_else(|| self.err(format!("has {}, which is not one of {}", shown(s), names.join(", "))))
     }
 }

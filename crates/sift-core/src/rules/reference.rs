@@ -31,14 +31,7 @@ fn condition(cond: &Condition, rule: &ResolvedRule, c: &ContactRecord, ctx: &Eva
     test(&cond.field, cond.op, &cond.value, rule, c, ctx)
 }
 
-fn test(
-    field: &FieldRef,
-    op: Op,
-    value: &Operand,
-    rule: &ResolvedRule,
-    c: &ContactRecord,
-    ctx: &EvalContext,
-) -> bool {
+fn test(field: &FieldRef, op: Op, value: &Operand, rule: &ResolvedRule, c: &ContactRecord, ctx: &EvalContext) -> bool {
     match field {
         FieldRef::Email => string_test(Some(&c.email), op, value),
         FieldRef::Status => enum_test(c.status.code(), op, value),
@@ -84,14 +77,8 @@ fn test(
                 }
             }
         }
-        FieldRef::AddressBooks => {
-            set_test(|id| c.books.iter().any(|b| i64::from(*b) == id), op, value)
-        }
-        FieldRef::Segments => set_test(
-            |id| ctx.segments.get(&id).is_some_and(|r| matches(r, c, ctx)),
-            op,
-            value,
-        ),
+        FieldRef::AddressBooks => set_test(|id| c.books.iter().any(|b| i64::from(*b) == id), op, value),
+        FieldRef::Segments => set_test(|id| ctx.segments.get(&id).is_some_and(|r| matches(r, c, ctx)), op, value),
     }
 }
 

@@ -19,13 +19,7 @@ pub const VIP: i64 = 14;
 pub const STAGE: i64 = 15;
 
 pub fn field(id: i64, name: &str, kind: DataFieldType) -> DataField {
-    DataField {
-        id,
-        name: name.into(),
-        kind,
-        visibility: Visibility::Private,
-        default_value: None,
-    }
+    DataField { id, name: name.into(), kind, visibility: Visibility::Private, default_value: None }
 }
 
 pub fn fields() -> Vec<DataField> {
@@ -39,11 +33,7 @@ pub fn fields() -> Vec<DataField> {
 }
 
 pub fn schema(segments: &[i64]) -> Schema {
-    Schema {
-        data_fields: fields(),
-        segment_ids: segments.iter().copied().collect(),
-        book_ids: (1..=5).collect(),
-    }
+    Schema { data_fields: fields(), segment_ids: segments.iter().copied().collect(), book_ids: (1..=5).collect() }
 }
 
 pub fn contact(id: u32, created: DateTime<Utc>) -> ContactRecord {
@@ -69,11 +59,7 @@ pub struct Pair {
 
 impl Pair {
     pub fn new(tz: Tz) -> Pair {
-        Pair {
-            index: AccountIndex::new(tz),
-            live: BTreeMap::new(),
-            seq: 0,
-        }
+        Pair { index: AccountIndex::new(tz), live: BTreeMap::new(), seq: 0 }
     }
 
     /// Applies `(id, record or deletion)` in order (seqs ascending); the engine gets
@@ -90,11 +76,7 @@ impl Pair {
                     self.live.remove(&id);
                 }
             }
-            changes.push(ContactChange {
-                id,
-                seq: self.seq,
-                record: rec.map(|r| ContactRecord { id, ..r }),
-            });
+            changes.push(ContactChange { id, seq: self.seq, record: rec.map(|r| ContactRecord { id, ..r }) });
         }
         if order_reversed {
             changes.reverse();
@@ -110,11 +92,7 @@ impl Pair {
     }
 
     pub fn reference(&self, rule: &ResolvedRule, ctx: &EvalContext) -> Vec<u32> {
-        self.live
-            .values()
-            .filter(|c| reference::matches(rule, c, ctx))
-            .map(|c| c.id)
-            .collect()
+        self.live.values().filter(|c| reference::matches(rule, c, ctx)).map(|c| c.id).collect()
     }
 
     pub fn all_ids(&self) -> Vec<u32> {

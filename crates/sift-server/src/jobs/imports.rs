@@ -27,7 +27,9 @@ pub fn read_header(bytes: &[u8]) -> Result<Vec<String>, String> {
 
 /// The index of the `Email` column (any case).
 pub fn email_column(header: &[String]) -> Option<usize> {
-    header.iter().position(|h| h.eq_ignore_ascii_case("email") || h.eq_ignore_ascii_case("e-mail") || h.eq_ignore_ascii_case("emailaddress"))
+    header
+        .iter()
+        .position(|h| h.eq_ignore_ascii_case("email") || h.eq_ignore_ascii_case("e-mail") || h.eq_ignore_ascii_case("emailaddress"))
 }
 
 /// What each column of the file means.
@@ -141,7 +143,15 @@ struct Chunk {
 /// rebuild the set of addresses seen. Stops early if the receiver is gone.
 fn read_chunks(file: &[u8], cols: &[Column], chunk: usize, resume_at: usize, tx: &tokio::sync::mpsc::Sender<Chunk>) {
     let rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(without_bom(file));
-    let empty = || Chunk { rows: Vec::with_capacity(chunk), recs: Vec::with_capacity(chunk), faults: String::new(), invalid: 0, duplicates: 0, rows_end: 0, last: false };
+    let empty = || Chunk {
+        rows: Vec::with_capacity(chunk),
+        recs: Vec::with_capacity(chunk),
+        faults: String::new(),
+        invalid: 0,
+        duplicates: 0,
+        rows_end: 0,
+        last: false,
+    };
     let mut seen: HashSet<String> = HashSet::new();
     let mut c = empty();
     let mut row_index = 0usize;

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use sift_core::rules::{EvalContext, ResolvedRule, Rule};
 use sift_core::SiftError;
-use sift_store::refreshes::{FinishOutcome, Refresh, RefreshOutcome};
 use sift_store::lists::ListKind;
+use sift_store::refreshes::{FinishOutcome, Refresh, RefreshOutcome};
 use tokio::sync::watch;
 
 use crate::app::AppState;
@@ -73,8 +73,8 @@ async fn run(st: &AppState, r: Refresh) {
             None => match e.downcast_ref::<sift_store::StoreError>() {
                 Some(sift_store::StoreError::Domain(se)) => se.text.clone().unwrap_or_else(|| se.message()),
                 _ => {
-                tracing::error!(segment = r.segment_id, error = %e, "refresh failed");
-                format!("The refresh failed: {e}")
+                    tracing::error!(segment = r.segment_id, error = %e, "refresh failed");
+                    format!("The refresh failed: {e}")
                 }
             },
         };
@@ -86,7 +86,12 @@ async fn run(st: &AppState, r: Refresh) {
 
 /// Loads the rules of every segment `rule` reads through `segments` conditions,
 /// transitively, resolved against the current fields.
-pub async fn referenced_segments(st: &AppState, account: i64, rule: &Rule, fields: &[sift_core::model::DataField]) -> anyhow::Result<HashMap<i64, ResolvedRule>> {
+pub async fn referenced_segments(
+    st: &AppState,
+    account: i64,
+    rule: &Rule,
+    fields: &[sift_core::model::DataField],
+) -> anyhow::Result<HashMap<i64, ResolvedRule>> {
     let mut out = HashMap::new();
     let mut todo = rule.segments_used();
     if todo.is_empty() {
@@ -101,7 +106,9 @@ pub async fn referenced_segments(st: &AppState, account: i64, rule: &Rule, field
         let json: serde_json::Value = serde_json::from_str(text)?;
         let r = Rule::from_stored_json(&json)?;
         todo.extend(r.segments_used());
-        let resolved = r.resolve(fields).map_err(|e| SiftError::invalid(format!("Segment {id} used by this rule cannot be evaluated: {}", e.text.clone().unwrap_or_default())))?;
+        let resolved = r.resolve(fields).map_err(|e| {
+            SiftError::invalid(format!("Segment {id} used by this rule cannot be evaluated: {}", e.text.clone().unwrap_or_default()))
+        })?;
         out.insert(id, resolved);
     }
     Ok(out)
@@ -140,7 +147,14 @@ async fn evaluate_and_finish(st: &AppState, r: &Refresh) -> anyhow::Result<()> {
         let outcome = RefreshOutcome { evaluated, matched: members.len() as i64, joined, left, eval_micros };
         match st.store.finish_refresh(r.account_id, r.id, r.segment_id, &st.worker_id, seg.rule_version, &members, outcome).await? {
             FinishOutcome::Finished => {
-                tracing::info!(segment = r.segment_id, members = members.len(), joined, left, eval_ms = eval_micros as f64 / 1000.0, "refresh finished");
+                tracing::info!(
+                    segment = r.segment_id,
+                    members = members.len(),
+                    joined,
+                    left,
+                    eval_ms = eval_micros as f64 / 1000.0,
+                    "refresh finished"
+                );
                 return Ok(());
             }
             FinishOutcome::RuleChanged => continue,

@@ -20,17 +20,18 @@ pub async fn info(State(st): State<AppState>, caller: Caller, headers: HeaderMap
     let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
     Ok(Json(AccountInfo {
         id: acc.id,
-        properties: vec![
-            prop("Name", acc.name),
-            prop("ApiEndpoint", format!("{scheme}://{host}")),
-            prop("TimeZone", acc.time_zone),
-        ],
+        properties: vec![prop("Name", acc.name), prop("ApiEndpoint", format!("{scheme}://{host}")), prop("TimeZone", acc.time_zone)],
     }))
 }
 
 /// Extension: `PUT /v2/account-info` `{"timeZone": "Europe/London"}` sets the time
 /// zone calendar-date rules are evaluated in.
-pub async fn update(State(st): State<AppState>, caller: Caller, headers: HeaderMap, V2Json(body): V2Json<AccountSettings>) -> ApiResult<Json<AccountInfo>> {
+pub async fn update(
+    State(st): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    V2Json(body): V2Json<AccountSettings>,
+) -> ApiResult<Json<AccountInfo>> {
     if let Some(tz) = body.time_zone {
         let parsed: chrono_tz::Tz = tz.trim().parse().map_err(|_| ApiError::invalid(format!("'{tz}' is not an IANA time zone name")))?;
         st.store.set_time_zone(caller.account_id, parsed.name()).await?;

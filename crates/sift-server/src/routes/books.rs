@@ -69,7 +69,11 @@ pub fn valid_name(raw: Option<&str>) -> ApiResult<String> {
     Ok(name.to_string())
 }
 
-pub async fn create(State(st): State<AppState>, caller: Caller, V2Json(body): V2Json<AddressBookInput>) -> ApiResult<(StatusCode, Json<wire::AddressBook>)> {
+pub async fn create(
+    State(st): State<AppState>,
+    caller: Caller,
+    V2Json(body): V2Json<AddressBookInput>,
+) -> ApiResult<(StatusCode, Json<wire::AddressBook>)> {
     let name = valid_name(body.name.as_deref())?;
     let l = st.store.create_list(caller.account_id, ListKind::Book, &name, body.visibility.unwrap_or(Visibility::Private), None).await?;
     Ok((StatusCode::CREATED, Json(convert::address_book(&l))))
@@ -80,7 +84,12 @@ pub async fn get(State(st): State<AppState>, caller: Caller, Path(raw): Path<Str
     Ok(Json(convert::address_book(&l)))
 }
 
-pub async fn update(State(st): State<AppState>, caller: Caller, Path(raw): Path<String>, V2Json(body): V2Json<AddressBookInput>) -> ApiResult<Json<wire::AddressBook>> {
+pub async fn update(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    V2Json(body): V2Json<AddressBookInput>,
+) -> ApiResult<Json<wire::AddressBook>> {
     let l = find(&st, caller.account_id, &raw, false).await?;
     let name = valid_name(body.name.as_deref())?;
     let l = st.store.update_list(caller.account_id, l.id, &name, body.visibility.unwrap_or(l.visibility), None).await?;
@@ -94,7 +103,14 @@ pub async fn remove(State(st): State<AppState>, caller: Caller, Path(raw): Path<
 }
 
 /// Members of an address book or of a segment (its last finished refresh).
-async fn members_page(st: &AppState, account: i64, raw: &str, q: &V2Query, page: Page, modified_since: Option<i64>) -> ApiResult<Json<Vec<wire::Contact>>> {
+async fn members_page(
+    st: &AppState,
+    account: i64,
+    raw: &str,
+    q: &V2Query,
+    page: Page,
+    modified_since: Option<i64>,
+) -> ApiResult<Json<Vec<wire::Contact>>> {
     let l = find(st, account, raw, true).await?;
     let full = q.flag("withfulldata")?;
     if l.kind == ListKind::Book {
@@ -128,12 +144,22 @@ async fn members_page(st: &AppState, account: i64, raw: &str, q: &V2Query, page:
     Ok(Json(out))
 }
 
-pub async fn members(State(st): State<AppState>, caller: Caller, Path(raw): Path<String>, q: V2Query) -> ApiResult<Json<Vec<wire::Contact>>> {
+pub async fn members(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    q: V2Query,
+) -> ApiResult<Json<Vec<wire::Contact>>> {
     let page = q.page()?;
     members_page(&st, caller.account_id, &raw, &q, page, None).await
 }
 
-pub async fn members_modified_since(State(st): State<AppState>, caller: Caller, Path((raw, date)): Path<(String, String)>, q: V2Query) -> ApiResult<Json<Vec<wire::Contact>>> {
+pub async fn members_modified_since(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((raw, date)): Path<(String, String)>,
+    q: V2Query,
+) -> ApiResult<Json<Vec<wire::Contact>>> {
     let since = parse_since(&date)?;
     let page = q.page_with(2000, 2000)?;
     members_page(&st, caller.account_id, &raw, &q, page, Some(since)).await
@@ -141,7 +167,12 @@ pub async fn members_modified_since(State(st): State<AppState>, caller: Caller, 
 
 /// `POST /v2/address-books/{id}/contacts`: creates or updates the contact and adds
 /// it to the book. 200.
-pub async fn add_contact(State(st): State<AppState>, caller: Caller, Path(raw): Path<String>, V2Json(body): V2Json<ContactInput>) -> ApiResult<Json<wire::Contact>> {
+pub async fn add_contact(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    V2Json(body): V2Json<ContactInput>,
+) -> ApiResult<Json<wire::Contact>> {
     let l = find_writable(&st, caller.account_id, &raw).await?;
     let fields = st.store.data_fields(caller.account_id).await?;
     let write = convert::contact_write(&body, &fields)?;
@@ -154,7 +185,11 @@ pub async fn add_contact(State(st): State<AppState>, caller: Caller, Path(raw): 
     Ok(Json(convert::contact(&c, &fields, true)))
 }
 
-pub async fn remove_contact(State(st): State<AppState>, caller: Caller, Path((raw, contact)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn remove_contact(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((raw, contact)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let l = find_writable(&st, caller.account_id, &raw).await?;
     let contact_id = parse_id(&contact, ErrorCode::ContactNotFound)?;
     st.store.contact(caller.account_id, contact_id).await?;

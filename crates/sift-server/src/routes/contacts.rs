@@ -15,7 +15,13 @@ use crate::convert;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_id, parse_since, V2Json, V2Query};
 
-pub(crate) async fn page_of(st: &AppState, account: i64, filter: ContactFilter, page: Page, full: bool) -> ApiResult<Json<Vec<wire::Contact>>> {
+pub(crate) async fn page_of(
+    st: &AppState,
+    account: i64,
+    filter: ContactFilter,
+    page: Page,
+    full: bool,
+) -> ApiResult<Json<Vec<wire::Contact>>> {
     let fields = st.store.data_fields(account).await?;
     let rows = st.store.list_contacts(account, filter, page).await?;
     Ok(Json(rows.iter().map(|c| convert::contact(c, &fields, full)).collect()))
@@ -30,7 +36,11 @@ pub async fn count(State(st): State<AppState>, caller: Caller) -> ApiResult<Json
 }
 
 /// `POST /v2/contacts`: create, or update the contact with that address. 201.
-pub async fn create(State(st): State<AppState>, caller: Caller, V2Json(body): V2Json<ContactInput>) -> ApiResult<(StatusCode, Json<wire::Contact>)> {
+pub async fn create(
+    State(st): State<AppState>,
+    caller: Caller,
+    V2Json(body): V2Json<ContactInput>,
+) -> ApiResult<(StatusCode, Json<wire::Contact>)> {
     let fields = st.store.data_fields(caller.account_id).await?;
     let write = convert::contact_write(&body, &fields)?;
     let (c, _) = st.store.upsert_contact(caller.account_id, &fields, &write, None).await?;
@@ -54,7 +64,12 @@ pub async fn get(State(st): State<AppState>, caller: Caller, Path(raw): Path<Str
     Ok(Json(convert::contact(&c, &fields, true)))
 }
 
-pub async fn update(State(st): State<AppState>, caller: Caller, Path(raw): Path<String>, V2Json(body): V2Json<ContactInput>) -> ApiResult<Json<wire::Contact>> {
+pub async fn update(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    V2Json(body): V2Json<ContactInput>,
+) -> ApiResult<Json<wire::Contact>> {
     let id = parse_id(&raw, ErrorCode::ContactNotFound)?;
     let fields = st.store.data_fields(caller.account_id).await?;
     let write = convert::contact_write(&body, &fields)?;
@@ -68,7 +83,12 @@ pub async fn remove(State(st): State<AppState>, caller: Caller, Path(raw): Path<
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn books(State(st): State<AppState>, caller: Caller, Path(raw): Path<String>, q: V2Query) -> ApiResult<Json<Vec<wire::AddressBook>>> {
+pub async fn books(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    q: V2Query,
+) -> ApiResult<Json<Vec<wire::AddressBook>>> {
     let id = parse_id(&raw, ErrorCode::ContactNotFound)?;
     let page = q.page()?;
     st.store.contact(caller.account_id, id).await?;
@@ -82,14 +102,24 @@ pub async fn books(State(st): State<AppState>, caller: Caller, Path(raw): Path<S
     Ok(Json(out))
 }
 
-pub async fn created_since(State(st): State<AppState>, caller: Caller, Path(date): Path<String>, q: V2Query) -> ApiResult<Json<Vec<wire::Contact>>> {
+pub async fn created_since(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(date): Path<String>,
+    q: V2Query,
+) -> ApiResult<Json<Vec<wire::Contact>>> {
     let since = parse_since(&date)?;
     let filter = ContactFilter { created_since_ms: Some(since), ..Default::default() };
     page_of(&st, caller.account_id, filter, q.page()?, q.flag("withfulldata")?).await
 }
 
 /// Default and maximum page size 2000 on the modified-since routes, as the v2 swagger.
-pub async fn modified_since(State(st): State<AppState>, caller: Caller, Path(date): Path<String>, q: V2Query) -> ApiResult<Json<Vec<wire::Contact>>> {
+pub async fn modified_since(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(date): Path<String>,
+    q: V2Query,
+) -> ApiResult<Json<Vec<wire::Contact>>> {
     let since = parse_since(&date)?;
     let filter = ContactFilter { modified_since_ms: Some(since), ..Default::default() };
     page_of(&st, caller.account_id, filter, q.page_with(2000, 2000)?, q.flag("withfulldata")?).await
@@ -103,7 +133,12 @@ fn suppression(c: &StoredContact, fields: &[DataField]) -> ContactSuppression {
     }
 }
 
-pub async fn unsubscribed_since(State(st): State<AppState>, caller: Caller, Path(date): Path<String>, q: V2Query) -> ApiResult<Json<Vec<ContactSuppression>>> {
+pub async fn unsubscribed_since(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(date): Path<String>,
+    q: V2Query,
+) -> ApiResult<Json<Vec<ContactSuppression>>> {
     let since = parse_since(&date)?;
     let fields = st.store.data_fields(caller.account_id).await?;
     let filter = ContactFilter { unsubscribed_since_ms: Some(since), ..Default::default() };
@@ -118,7 +153,11 @@ pub struct EmailOnly {
 }
 
 /// `POST /v2/contacts/unsubscribe` `{"email"}` → the suppression record.
-pub async fn unsubscribe(State(st): State<AppState>, caller: Caller, V2Json(body): V2Json<EmailOnly>) -> ApiResult<Json<ContactSuppression>> {
+pub async fn unsubscribe(
+    State(st): State<AppState>,
+    caller: Caller,
+    V2Json(body): V2Json<EmailOnly>,
+) -> ApiResult<Json<ContactSuppression>> {
     let email = convert::email(body.email.as_deref())?;
     let c = st.store.contact_by_email(caller.account_id, &email).await?;
     let c = st.store.set_contact_status(caller.account_id, c.id, ContactStatus::Unsubscribed).await?;
@@ -130,7 +169,11 @@ pub async fn unsubscribe(State(st): State<AppState>, caller: Caller, V2Json(body
 /// subscribed again (`ContactAdded`); a new address is created; a bounced or
 /// complained contact cannot be (`ContactCannotBeUnsuppressed`). sift sends no
 /// confirmation mail, so both routes behave alike.
-pub async fn resubscribe(State(st): State<AppState>, caller: Caller, V2Json(body): V2Json<ResubscribeInput>) -> ApiResult<Json<ResubscribeResult>> {
+pub async fn resubscribe(
+    State(st): State<AppState>,
+    caller: Caller,
+    V2Json(body): V2Json<ResubscribeInput>,
+) -> ApiResult<Json<ResubscribeResult>> {
     let input = body.unsubscribed_contact.ok_or_else(|| ApiError::invalid("unsubscribedContact is required"))?;
     let fields = st.store.data_fields(caller.account_id).await?;
     let write: ContactWrite = convert::contact_write(&input, &fields)?;
@@ -141,7 +184,10 @@ pub async fn resubscribe(State(st): State<AppState>, caller: Caller, V2Json(body
     };
     if let Some(c) = &existing {
         if !matches!(c.status, ContactStatus::Unsubscribed | ContactStatus::Subscribed) {
-            return Ok(Json(ResubscribeResult { contact: convert::contact(c, &fields, true), status: "ContactCannotBeUnsuppressed".into() }));
+            return Ok(Json(ResubscribeResult {
+                contact: convert::contact(c, &fields, true),
+                status: "ContactCannotBeUnsuppressed".into(),
+            }));
         }
     }
     let (c, _) = st.store.upsert_contact(caller.account_id, &fields, &write, None).await?;

@@ -16,7 +16,11 @@ pub async fn list(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<
     Ok(Json(fields.iter().map(convert::data_field).collect()))
 }
 
-pub async fn create(State(st): State<AppState>, caller: Caller, V2Json(body): V2Json<serde_json::Value>) -> ApiResult<(StatusCode, Json<wire::DataField>)> {
+pub async fn create(
+    State(st): State<AppState>,
+    caller: Caller,
+    V2Json(body): V2Json<serde_json::Value>,
+) -> ApiResult<(StatusCode, Json<wire::DataField>)> {
     // v2 answers a bad type or visibility with ERROR_DATAFIELD_INVALID, like a bad name.
     let body: DataFieldInput =
         serde_json::from_value(body).map_err(|e| ApiError::new(ErrorCode::DatafieldInvalid, format!("The data field is invalid: {e}")))?;
@@ -24,15 +28,24 @@ pub async fn create(State(st): State<AppState>, caller: Caller, V2Json(body): V2
     if !valid_data_field_name(name) {
         return Err(ApiError::new(ErrorCode::DatafieldInvalid, "A data field name must be 1 to 20 letters, digits, '_' or '-'"));
     }
-    let kind = body.kind.ok_or_else(|| ApiError::new(ErrorCode::DatafieldInvalid, "A data field type (String, Numeric, Date or Boolean) is required"))?;
-    let proto = sift_core::model::DataField { id: 0, name: name.to_uppercase(), kind, visibility: Visibility::Private, default_value: None };
+    let kind = body
+        .kind
+        .ok_or_else(|| ApiError::new(ErrorCode::DatafieldInvalid, "A data field type (String, Numeric, Date or Boolean) is required"))?;
+    let proto =
+        sift_core::model::DataField { id: 0, name: name.to_uppercase(), kind, visibility: Visibility::Private, default_value: None };
     let default_value = match &body.default_value {
         None => None,
         Some(v) => convert::field_value(&proto, v)?,
     };
     let f = st
         .store
-        .create_data_field(caller.account_id, &name.to_uppercase(), kind, body.visibility.unwrap_or(Visibility::Private), default_value.as_ref())
+        .create_data_field(
+            caller.account_id,
+            &name.to_uppercase(),
+            kind,
+            body.visibility.unwrap_or(Visibility::Private),
+            default_value.as_ref(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(convert::data_field(&f))))
 }

@@ -26,7 +26,9 @@ struct Upload {
 async fn read_upload(st: &AppState, req: Request) -> ApiResult<Upload> {
     let ctype = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     if ctype.starts_with("multipart/form-data") {
-        let mut mp = Multipart::from_request(req, st).await.map_err(|_| ApiError::new(ErrorCode::MalformedRequest, "The multipart body could not be read"))?;
+        let mut mp = Multipart::from_request(req, st)
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::MalformedRequest, "The multipart body could not be read"))?;
         let mut upload: Option<Upload> = None;
         loop {
             let field = match mp.next_field().await {
@@ -58,9 +60,8 @@ async fn read_upload(st: &AppState, req: Request) -> ApiResult<Upload> {
         let bytes = body_bytes(req, st).await?;
         let body: ImportUpload = parse_json(&bytes)?;
         let data = body.data.ok_or_else(|| ApiError::invalid("data (the file, base64-encoded) is required"))?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(data.trim())
-            .map_err(|_| ApiError::invalid("data is not valid base64"))?;
+        let bytes =
+            base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|_| ApiError::invalid("data is not valid base64"))?;
         Ok(Upload { name: body.file_name.unwrap_or_else(|| "import.csv".into()), bytes })
     } else {
         Err(ApiError::new(ErrorCode::ContentTypeNotSupported, "Send the file as multipart/form-data or as JSON"))
@@ -107,7 +108,12 @@ pub async fn submit_account(State(st): State<AppState>, caller: Caller, req: Req
     submit(st, caller.account_id, None, MergeOption::Overwrite, req).await
 }
 
-pub async fn submit_account_merge(State(st): State<AppState>, caller: Caller, Path(option): Path<String>, req: Request) -> ApiResult<Response> {
+pub async fn submit_account_merge(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(option): Path<String>,
+    req: Request,
+) -> ApiResult<Response> {
     let merge = parse_merge(&option)?;
     submit(st, caller.account_id, None, merge, req).await
 }
@@ -117,7 +123,12 @@ pub async fn submit_book(State(st): State<AppState>, caller: Caller, Path(raw): 
     submit(st, caller.account_id, Some(book), MergeOption::Overwrite, req).await
 }
 
-pub async fn submit_book_merge(State(st): State<AppState>, caller: Caller, Path((raw, option)): Path<(String, String)>, req: Request) -> ApiResult<Response> {
+pub async fn submit_book_merge(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path((raw, option)): Path<(String, String)>,
+    req: Request,
+) -> ApiResult<Response> {
     let book = crate::routes::books::writable_book(&st, caller.account_id, &raw).await?;
     let merge = parse_merge(&option)?;
     submit(st, caller.account_id, Some(book), merge, req).await

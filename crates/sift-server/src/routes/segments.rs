@@ -13,9 +13,9 @@ use sift_core::rules::{find_cycle, EvalContext, Rule, Schema};
 use sift_core::time::format_instant;
 use sift_core::wire::{RefreshRecord, Segment, SegmentDetail, SegmentInput, SegmentRefresh};
 use sift_core::ErrorCode;
+use sift_store::from_ms;
 use sift_store::lists::{List, ListKind};
 use sift_store::refreshes::Refresh;
-use sift_store::from_ms;
 
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -69,7 +69,13 @@ fn stored_rule(l: &List) -> serde_json::Value {
 
 async fn detail(st: &AppState, account: i64, l: &List) -> ApiResult<SegmentDetail> {
     let last = st.store.latest_refresh(account, l.id).await?;
-    Ok(SegmentDetail { id: l.id, name: l.name.clone(), contacts: l.contacts, rule: stored_rule(l), last_refresh: last.as_ref().map(record) })
+    Ok(SegmentDetail {
+        id: l.id,
+        name: l.name.clone(),
+        contacts: l.contacts,
+        rule: stored_rule(l),
+        last_refresh: last.as_ref().map(record),
+    })
 }
 
 async fn schema(st: &AppState, account: i64) -> ApiResult<Schema> {
@@ -112,7 +118,11 @@ pub async fn list(State(st): State<AppState>, caller: Caller, q: V2Query) -> Api
 
 /// Extension: `POST /v2/segments` `{name, rule}` → 201 with the full segment. Its
 /// first refresh is queued at once.
-pub async fn create(State(st): State<AppState>, caller: Caller, V2Json(body): V2Json<SegmentInput>) -> ApiResult<(StatusCode, Json<SegmentDetail>)> {
+pub async fn create(
+    State(st): State<AppState>,
+    caller: Caller,
+    V2Json(body): V2Json<SegmentInput>,
+) -> ApiResult<(StatusCode, Json<SegmentDetail>)> {
     let name = crate::routes::books::valid_name(body.name.as_deref())?;
     let schema = schema(&st, caller.account_id).await?;
     let rule = parse_rule(body.rule.as_ref(), &schema)?;
@@ -128,7 +138,12 @@ pub async fn get(State(st): State<AppState>, caller: Caller, Path(raw): Path<Str
 }
 
 /// Extension: `PUT /v2/segments/{id}` `{name?, rule?}`. A new rule queues a refresh.
-pub async fn update(State(st): State<AppState>, caller: Caller, Path(raw): Path<String>, V2Json(body): V2Json<SegmentInput>) -> ApiResult<Json<SegmentDetail>> {
+pub async fn update(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    V2Json(body): V2Json<SegmentInput>,
+) -> ApiResult<Json<SegmentDetail>> {
     let l = find(&st, caller.account_id, &raw).await?;
     let name = match body.name.as_deref() {
         Some(n) => crate::routes::books::valid_name(Some(n))?,
@@ -155,7 +170,12 @@ pub async fn remove(State(st): State<AppState>, caller: Caller, Path(raw): Path<
 }
 
 /// Extension: refresh history, newest first.
-pub async fn history(State(st): State<AppState>, caller: Caller, Path(raw): Path<String>, q: V2Query) -> ApiResult<Json<Vec<RefreshRecord>>> {
+pub async fn history(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    q: V2Query,
+) -> ApiResult<Json<Vec<RefreshRecord>>> {
     let l = find(&st, caller.account_id, &raw).await?;
     let rows = st.store.refresh_history(caller.account_id, l.id, q.page()?).await?;
     Ok(Json(rows.iter().map(record).collect()))
@@ -178,15 +198,15 @@ pub async fn preview(State(st): State<AppState>, caller: Caller, V2Json(body): V
     let schema = schema(&st, caller.account_id).await?;
     let rule = parse_rule(body.rule.as_ref(), &schema)?;
     let resolved = rule.resolve(&schema.data_fields)?;
-    let segments = crate::jobs::refresh::referenced_segments(&st, caller.account_id, &rule, &schema.data_fields)
-        .await
-        .map_err(|e| match e.downcast::<sift_core::SiftError>() {
+    let segments = crate::jobs::refresh::referenced_segments(&st, caller.account_id, &rule, &schema.data_fields).await.map_err(|e| {
+        match e.downcast::<sift_core::SiftError>() {
             Ok(se) => ApiError(se),
             Err(e) => {
                 tracing::error!(error = %e, "preview failed");
                 ApiError(sift_core::SiftError::unknown())
             }
-        })?;
+        }
+    })?;
     let index = st.engines.caught_up(&st.store, caller.account_id).await?;
     let ctx = EvalContext { now: st.now(), tz: index.tz(), segments };
     let members = tokio::task::spawn_blocking(move || index.evaluate(&resolved, &ctx))

@@ -7,36 +7,18 @@ use serde_json::json;
 /// Asserts a 4xx with a v2 error body whose message ends with an `ERROR_` code.
 #[track_caller]
 fn assert_v2_4xx(r: &sift_client::Resp, what: &str) {
-    assert!(
-        (400..500).contains(&r.status),
-        "{what}: status {} body {}",
-        r.status,
-        r.text
-    );
-    let obj = r
-        .body
-        .as_object()
-        .unwrap_or_else(|| panic!("{what}: error body is not a JSON object: {}", r.text));
+    assert!((400..500).contains(&r.status), "{what}: status {} body {}", r.status, r.text);
+    let obj = r.body.as_object().unwrap_or_else(|| panic!("{what}: error body is not a JSON object: {}", r.text));
     assert_eq!(obj.len(), 1, "{what}: exactly one key: {}", r.text);
-    let msg = obj["message"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{what}: message is not a string: {}", r.text));
+    let msg = obj["message"].as_str().unwrap_or_else(|| panic!("{what}: message is not a string: {}", r.text));
     let last = msg.rsplit(' ').next().unwrap_or("");
-    assert!(
-        last.starts_with("ERROR_") && !last.ends_with('.'),
-        "{what}: message must end with a code: {msg}"
-    );
+    assert!(last.starts_with("ERROR_") && !last.ends_with('.'), "{what}: message must end with a code: {msg}");
 }
 
 /// Everything a bad request could have changed.
 async fn snapshot(app: &TestApp) -> (i64, String, String, String) {
     let seq = app.seq().await;
-    let contacts = app
-        .client
-        .get("/v2/contacts?withFullData=true")
-        .await
-        .unwrap()
-        .text;
+    let contacts = app.client.get("/v2/contacts?withFullData=true").await.unwrap().text;
     let books = app.client.get("/v2/address-books").await.unwrap().text;
     let fields = app.client.get("/v2/data-fields").await.unwrap().text;
     (seq, contacts, books, fields)
@@ -48,10 +30,7 @@ async fn seeded() -> (TestApp, i64, i64) {
     let book = app.book("B").await;
     let r = app
         .client
-        .post(
-            &format!("/v2/address-books/{book}/contacts"),
-            &json!({"email": "a@example.com", "dataFields": [{"key": "NUM", "value": 1}]}),
-        )
+        .post(&format!("/v2/address-books/{book}/contacts"), &json!({"email": "a@example.com", "dataFields": [{"key": "NUM", "value": 1}]}))
         .await
         .unwrap();
     let contact = r.body["id"].as_i64().unwrap();
@@ -76,28 +55,12 @@ fn write_routes(book: i64, contact: i64) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn send_raw(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> sift_client::Resp {
+async fn send_raw(app: &TestApp, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> sift_client::Resp {
     let http = reqwest::Client::new();
     let url = format!("{}{}", app.base, path);
-    let rb = if method == "PUT" {
-        http.put(url)
-    } else {
-        http.post(url)
-    };
+    let rb = if method == "PUT" { http.put(url) } else { http.post(url) };
     let (user, password) = app.credentials();
-    let res = rb
-        .basic_auth(user, Some(password))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let res = rb.basic_auth(user, Some(password)).header("content-type", content_type).body(body).send().await.unwrap();
     let status = res.status().as_u16();
     let text = res.text().await.unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text.clone()));
@@ -109,33 +72,11 @@ async fn malformed_json_is_a_v2_400_and_changes_nothing() {
     let (app, book, contact) = seeded().await;
     let before = snapshot(&app).await;
     for (method, path) in write_routes(book, contact) {
-        for body in [
-            "{",
-            "{\"email\": }",
-            "nul",
-            "{\"email\": \"a@example.com\",}",
-            "\u{0}",
-            "[1, 2",
-            "{\"a\": 1e99999}",
-        ] {
-            let r = send_raw(
-                &app,
-                method,
-                &path,
-                "application/json",
-                body.as_bytes().to_vec(),
-            )
-            .await;
+        for body in ["{", "{\"email\": }", "nul", "{\"email\": \"a@example.com\",}", "\u{0}", "[1, 2", "{\"a\": 1e99999}"] {
+            let r = send_raw(&app, method, &path, "application/json", body.as_bytes().to_vec()).await;
             assert_v2_4xx(&r, &format!("{method} {path} <- {body:?}"));
         }
-        let r = send_raw(
-            &app,
-            method,
-            &path,
-            "application/json",
-            b"\xff\xfe{}".to_vec(),
-        )
-        .await;
+        let r = send_raw(&app, method, &path, "application/json", b"\xff\xfe{}".to_vec()).await;
         assert_v2_4xx(&r, &format!("{method} {path} <- invalid UTF-8"));
     }
     assert_eq!(snapshot(&app).await, before);
@@ -157,11 +98,7 @@ async fn wrong_json_types_are_a_v2_400_and_change_nothing() {
     ];
     for (method, path) in write_routes(book, contact) {
         for body in &bodies {
-            let r = if method == "PUT" {
-                app.client.put(&path, body).await.unwrap()
-            } else {
-                app.client.post(&path, body).await.unwrap()
-            };
+            let r = if method == "PUT" { app.client.put(&path, body).await.unwrap() } else { app.client.post(&path, body).await.unwrap() };
             assert_v2_4xx(&r, &format!("{method} {path} <- {body}"));
         }
     }
@@ -175,23 +112,10 @@ async fn empty_bodies_and_wrong_content_types_are_v2_4xx() {
     for (method, path) in write_routes(book, contact) {
         let r = send_raw(&app, method, &path, "application/json", Vec::new()).await;
         assert_v2_4xx(&r, &format!("{method} {path} <- empty"));
-        let r = send_raw(
-            &app,
-            method,
-            &path,
-            "application/x-www-form-urlencoded",
-            b"email=z%40example.com&name=Z&type=String".to_vec(),
-        )
-        .await;
+        let r =
+            send_raw(&app, method, &path, "application/x-www-form-urlencoded", b"email=z%40example.com&name=Z&type=String".to_vec()).await;
         assert_v2_4xx(&r, &format!("{method} {path} <- form"));
-        let r = send_raw(
-            &app,
-            method,
-            &path,
-            "application/xml",
-            b"<ApiContact><Email>z@example.com</Email></ApiContact>".to_vec(),
-        )
-        .await;
+        let r = send_raw(&app, method, &path, "application/xml", b"<ApiContact><Email>z@example.com</Email></ApiContact>".to_vec()).await;
         assert_v2_4xx(&r, &format!("{method} {path} <- xml"));
     }
     assert_eq!(snapshot(&app).await, before);
@@ -203,21 +127,11 @@ async fn bodies_over_the_limit_are_refused_with_a_v2_body() {
     let before = snapshot(&app).await;
     let big = 33 * 1024 * 1024;
     // A JSON body: one huge string value.
-    let mut body =
-        b"{\"email\": \"big@example.com\", \"dataFields\": [{\"key\": \"FIRSTNAME\", \"value\": \""
-            .to_vec();
+    let mut body = b"{\"email\": \"big@example.com\", \"dataFields\": [{\"key\": \"FIRSTNAME\", \"value\": \"".to_vec();
     body.resize(big, b'x');
     body.extend_from_slice(b"\"}]}");
-    for path in [
-        "/v2/contacts".to_string(),
-        format!("/v2/address-books/{book}/contacts"),
-        "/v2/contacts/import".to_string(),
-    ] {
-        let r = app
-            .client
-            .post_raw(&path, "application/json", body.clone())
-            .await
-            .unwrap();
+    for path in ["/v2/contacts".to_string(), format!("/v2/address-books/{book}/contacts"), "/v2/contacts/import".to_string()] {
+        let r = app.client.post_raw(&path, "application/json", body.clone()).await.unwrap();
         assert_v2_4xx(&r, &format!("{path} <- 33 MiB JSON"));
     }
     // A multipart file of the same size.
@@ -225,11 +139,7 @@ async fn bodies_over_the_limit_are_refused_with_a_v2_body() {
     while csv.len() < big {
         csv.extend_from_slice(format!("u{}@example.com\n", csv.len()).as_bytes());
     }
-    let r = app
-        .client
-        .post_file("/v2/contacts/import", "big.csv", csv)
-        .await
-        .unwrap();
+    let r = app.client.post_file("/v2/contacts/import", "big.csv", csv).await.unwrap();
     assert_v2_4xx(&r, "33 MiB multipart import");
     assert_eq!(snapshot(&app).await, before);
 }
@@ -239,17 +149,7 @@ async fn unknown_and_non_numeric_ids_on_every_id_route() {
     let (app, book, contact) = seeded().await;
     let before = snapshot(&app).await;
     let body = json!({"email": "a@example.com", "name": "X"});
-    for raw in [
-        "999999",
-        "0",
-        "-1",
-        "abc",
-        "1.0",
-        "%20",
-        "2147483648",
-        "%FF",
-        "1%00",
-    ] {
+    for raw in ["999999", "0", "-1", "abc", "1.0", "%20", "2147483648", "%FF", "1%00"] {
         let routes: Vec<(&str, String)> = vec![
             ("GET", format!("/v2/contacts/{raw}")),
             ("PUT", format!("/v2/contacts/{raw}")),
@@ -260,14 +160,8 @@ async fn unknown_and_non_numeric_ids_on_every_id_route() {
             ("DELETE", format!("/v2/address-books/{raw}")),
             ("GET", format!("/v2/address-books/{raw}/contacts")),
             ("POST", format!("/v2/address-books/{raw}/contacts")),
-            (
-                "GET",
-                format!("/v2/address-books/{raw}/contacts/modified-since/2000-01-01"),
-            ),
-            (
-                "DELETE",
-                format!("/v2/address-books/{raw}/contacts/{contact}"),
-            ),
+            ("GET", format!("/v2/address-books/{raw}/contacts/modified-since/2000-01-01")),
+            ("DELETE", format!("/v2/address-books/{raw}/contacts/{contact}")),
             ("DELETE", format!("/v2/address-books/{book}/contacts/{raw}")),
             ("POST", format!("/v2/address-books/{raw}/contacts/import")),
             ("GET", format!("/v2/contacts/import/{raw}")),
@@ -302,37 +196,20 @@ async fn unsupported_methods_and_unknown_routes_answer_a_v2_body() {
         ("GET", "/v2/nothing-here"),
     ] {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let res = http
-            .request(m, format!("{}{}", app.base, path))
-            .basic_auth(user, Some(password))
-            .send()
-            .await
-            .unwrap();
+        let res = http.request(m, format!("{}{}", app.base, path)).basic_auth(user, Some(password)).send().await.unwrap();
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();
-        let body: serde_json::Value = serde_json::from_str(&text)
-            .unwrap_or_else(|_| panic!("{method} {path}: {status} non-JSON body {text:?}"));
+        let body: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: {status} non-JSON body {text:?}"));
         assert!((400..500).contains(&status), "{method} {path}: {status}");
-        assert_eq!(
-            body.as_object().map(|o| o.len()),
-            Some(1),
-            "{method} {path}: {text}"
-        );
+        assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{method} {path}: {text}");
     }
 }
 
 #[tokio::test]
 async fn a_get_with_a_body_is_tolerated() {
     let app = spawn_app().await;
-    let r = app
-        .client
-        .post_raw(
-            "/v2/contacts",
-            "application/json",
-            b"{\"email\": \"g@example.com\"}".to_vec(),
-        )
-        .await
-        .unwrap();
+    let r = app.client.post_raw("/v2/contacts", "application/json", b"{\"email\": \"g@example.com\"}".to_vec()).await.unwrap();
     assert_eq!(r.status, 201);
     let http = reqwest::Client::new();
     let (user, password) = app.credentials();

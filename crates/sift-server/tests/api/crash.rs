@@ -68,8 +68,10 @@ async fn kill_9_during_a_long_refresh_loses_nothing_and_the_status_does_not_stic
     let (account, user, password) = {
         let store = sift_store::Store::open(&db).await.unwrap();
         let (account, user, password) = sift_server::create_account(&store, "crash").await.unwrap();
-        let spend = store.create_data_field(account, "SPEND", DataFieldType::Numeric, sift_core::model::Visibility::Private, None).await.unwrap();
-        let city = store.create_data_field(account, "CITY", DataFieldType::String, sift_core::model::Visibility::Private, None).await.unwrap();
+        let spend =
+            store.create_data_field(account, "SPEND", DataFieldType::Numeric, sift_core::model::Visibility::Private, None).await.unwrap();
+        let city =
+            store.create_data_field(account, "CITY", DataFieldType::String, sift_core::model::Visibility::Private, None).await.unwrap();
         let fields = store.data_fields(account).await.unwrap();
         let cities = ["Leeds", "York", "Hull", "Bath"];
         for chunk_start in (0..N).step_by(50_000) {
@@ -78,7 +80,10 @@ async fn kill_9_during_a_long_refresh_loses_nothing_and_the_status_does_not_stic
                     email: format!("c{i}@example.com"),
                     opt_in: None,
                     email_type: None,
-                    data: vec![(spend.id, Some(FieldValue::Num((i % 1000) as f64))), (city.id, Some(FieldValue::Str(cities[i % 4].into())))],
+                    data: vec![
+                        (spend.id, Some(FieldValue::Num((i % 1000) as f64))),
+                        (city.id, Some(FieldValue::Str(cities[i % 4].into()))),
+                    ],
                 })
                 .collect();
             let mut w = store.write().await.unwrap();
@@ -96,7 +101,8 @@ async fn kill_9_during_a_long_refresh_loses_nothing_and_the_status_does_not_stic
 
     let server = Server::start(&db, port, lease);
     wait_up(&c).await;
-    let seg = c.create_segment("big spenders", json!({"field": "dataFields.SPEND", "op": "greaterThanOrEqual", "value": 500})).await.unwrap();
+    let seg =
+        c.create_segment("big spenders", json!({"field": "dataFields.SPEND", "op": "greaterThanOrEqual", "value": 500})).await.unwrap();
     assert_eq!(c.wait_refresh(seg, Duration::from_secs(120)).await.unwrap(), "Finished");
     let old = segment_contacts(&c, seg).await;
     assert_eq!(old, (N / 2) as i64);
@@ -106,7 +112,10 @@ async fn kill_9_during_a_long_refresh_loses_nothing_and_the_status_does_not_stic
     // kill the process while that refresh is running.
     let server = Server::start(&db, port, lease);
     wait_up(&c).await;
-    let r = c.put(&format!("/v2/segments/{seg}"), &json!({"rule": {"field": "dataFields.CITY", "op": "equals", "value": "leeds"}})).await.unwrap();
+    let r = c
+        .put(&format!("/v2/segments/{seg}"), &json!({"rule": {"field": "dataFields.CITY", "op": "equals", "value": "leeds"}}))
+        .await
+        .unwrap();
     assert_eq!(r.status, 200, "{}", r.text);
     let start = Instant::now();
     let mut saw_running = false;

@@ -2,11 +2,7 @@ use crate::helpers::*;
 use serde_json::json;
 
 fn names(list: &serde_json::Value) -> Vec<String> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap().to_string())
-        .collect()
+    list.as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_string()).collect()
 }
 
 #[tokio::test]
@@ -14,21 +10,8 @@ async fn new_account_lists_the_default_fields_in_the_v2_shape() {
     let app = spawn_app().await;
     let r = app.client.get("/v2/data-fields").await.unwrap();
     assert_eq!(r.status, 200);
-    assert_eq!(
-        names(&r.body),
-        [
-            "FIRSTNAME",
-            "LASTNAME",
-            "FULLNAME",
-            "GENDER",
-            "POSTCODE",
-            "LASTSUBSCRIBED"
-        ]
-    );
-    assert_eq!(
-        r.body[0],
-        json!({"name": "FIRSTNAME", "type": "String", "visibility": "Private", "defaultValue": null})
-    );
+    assert_eq!(names(&r.body), ["FIRSTNAME", "LASTNAME", "FULLNAME", "GENDER", "POSTCODE", "LASTSUBSCRIBED"]);
+    assert_eq!(r.body[0], json!({"name": "FIRSTNAME", "type": "String", "visibility": "Private", "defaultValue": null}));
     assert_eq!(r.body[5]["type"], "Date");
 }
 
@@ -37,30 +20,14 @@ async fn create_matches_property_names_and_enum_values_case_insensitively() {
     let app = spawn_app().await;
     let r = app
         .client
-        .post(
-            "/v2/data-fields",
-            &json!({"Name": "score", "Type": "numeric", "Visibility": "public", "DefaultValue": 5}),
-        )
+        .post("/v2/data-fields", &json!({"Name": "score", "Type": "numeric", "Visibility": "public", "DefaultValue": 5}))
         .await
         .unwrap();
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(
-        r.body,
-        json!({"name": "SCORE", "type": "Numeric", "visibility": "Public", "defaultValue": 5.0})
-    );
-    let r = app
-        .client
-        .post(
-            "/v2/data-fields",
-            &json!({"NAME": "Vip", "TYPE": "BOOLEAN", "defaultValue": true}),
-        )
-        .await
-        .unwrap();
+    assert_eq!(r.body, json!({"name": "SCORE", "type": "Numeric", "visibility": "Public", "defaultValue": 5.0}));
+    let r = app.client.post("/v2/data-fields", &json!({"NAME": "Vip", "TYPE": "BOOLEAN", "defaultValue": true})).await.unwrap();
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(
-        r.body,
-        json!({"name": "VIP", "type": "Boolean", "visibility": "Private", "defaultValue": true})
-    );
+    assert_eq!(r.body, json!({"name": "VIP", "type": "Boolean", "visibility": "Private", "defaultValue": true}));
     let list = app.client.get("/v2/data-fields").await.unwrap().body;
     assert!(names(&list).ends_with(&["SCORE".to_string(), "VIP".to_string()]));
 }
@@ -70,14 +37,14 @@ async fn null_optional_properties_mean_default_and_unknown_properties_are_ignore
     let app = spawn_app().await;
     let r = app
         .client
-        .post("/v2/data-fields", &json!({"name": "city", "type": "String", "visibility": null, "defaultValue": null, "colour": "blue", "extra": {"x": 1}}))
+        .post(
+            "/v2/data-fields",
+            &json!({"name": "city", "type": "String", "visibility": null, "defaultValue": null, "colour": "blue", "extra": {"x": 1}}),
+        )
         .await
         .unwrap();
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(
-        r.body,
-        json!({"name": "CITY", "type": "String", "visibility": "Private", "defaultValue": null})
-    );
+    assert_eq!(r.body, json!({"name": "CITY", "type": "String", "visibility": "Private", "defaultValue": null}));
 }
 
 #[tokio::test]
@@ -91,34 +58,14 @@ async fn every_field_type_can_be_created_with_a_typed_default() {
         ("B", "Boolean", json!(false), json!(false)),
         ("B2", "Boolean", json!("true"), json!(true)),
     ] {
-        let r = app
-            .client
-            .post(
-                "/v2/data-fields",
-                &json!({"name": name, "type": kind, "defaultValue": default}),
-            )
-            .await
-            .unwrap();
+        let r = app.client.post("/v2/data-fields", &json!({"name": name, "type": kind, "defaultValue": default})).await.unwrap();
         assert_eq!(r.status, 201, "{name}: {}", r.text);
         assert_eq!(r.body["defaultValue"], shown, "{name}");
     }
     // A new contact gets the defaults.
     let id = app.contact("d@example.com", json!({})).await;
-    let c = app
-        .client
-        .get(&format!("/v2/contacts/{id}"))
-        .await
-        .unwrap()
-        .body;
-    let value = |k: &str| {
-        c["dataFields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["key"] == k)
-            .unwrap()["value"]
-            .clone()
-    };
+    let c = app.client.get(&format!("/v2/contacts/{id}")).await.unwrap().body;
+    let value = |k: &str| c["dataFields"].as_array().unwrap().iter().find(|d| d["key"] == k).unwrap()["value"].clone();
     assert_eq!(value("N"), json!(2.5));
     assert_eq!(value("B2"), json!(true));
     assert_eq!(value("D"), json!("2020-01-31"));
@@ -134,14 +81,7 @@ async fn default_value_of_the_wrong_type_is_refused() {
         ("Numeric", json!([1])),
         ("Boolean", json!(3)),
     ] {
-        let r = app
-            .client
-            .post(
-                "/v2/data-fields",
-                &json!({"name": "F", "type": kind, "defaultValue": default}),
-            )
-            .await
-            .unwrap();
+        let r = app.client.post("/v2/data-fields", &json!({"name": "F", "type": kind, "defaultValue": default})).await.unwrap();
         assert_error(&r, 400, "ERROR_DATAFIELD_INVALID");
     }
     let list = app.client.get("/v2/data-fields").await.unwrap().body;
@@ -151,35 +91,14 @@ async fn default_value_of_the_wrong_type_is_refused() {
 #[tokio::test]
 async fn names_must_be_1_to_20_letters_digits_underscores_or_dashes() {
     let app = spawn_app().await;
-    for bad in [
-        "",
-        " ",
-        "has space",
-        "dot.ted",
-        "ümlaut",
-        "a/b",
-        "x".repeat(21).as_str(),
-        "semi;colon",
-    ] {
-        let r = app
-            .client
-            .post("/v2/data-fields", &json!({"name": bad, "type": "String"}))
-            .await
-            .unwrap();
+    for bad in ["", " ", "has space", "dot.ted", "ümlaut", "a/b", "x".repeat(21).as_str(), "semi;colon"] {
+        let r = app.client.post("/v2/data-fields", &json!({"name": bad, "type": "String"})).await.unwrap();
         assert_error(&r, 400, "ERROR_DATAFIELD_INVALID");
     }
-    let r = app
-        .client
-        .post("/v2/data-fields", &json!({"type": "String"}))
-        .await
-        .unwrap();
+    let r = app.client.post("/v2/data-fields", &json!({"type": "String"})).await.unwrap();
     assert_error(&r, 400, "ERROR_DATAFIELD_INVALID");
     for good in ["a", "A_b-9", &"y".repeat(20)] {
-        let r = app
-            .client
-            .post("/v2/data-fields", &json!({"name": good, "type": "String"}))
-            .await
-            .unwrap();
+        let r = app.client.post("/v2/data-fields", &json!({"name": good, "type": "String"})).await.unwrap();
         assert_eq!(r.status, 201, "{good}: {}", r.text);
         assert_eq!(r.body["name"], good.to_uppercase());
     }
@@ -188,26 +107,11 @@ async fn names_must_be_1_to_20_letters_digits_underscores_or_dashes() {
 #[tokio::test]
 async fn missing_or_unknown_type_is_datafield_invalid() {
     let app = spawn_app().await;
-    let r = app
-        .client
-        .post("/v2/data-fields", &json!({"name": "T"}))
-        .await
-        .unwrap();
+    let r = app.client.post("/v2/data-fields", &json!({"name": "T"})).await.unwrap();
     assert_error(&r, 400, "ERROR_DATAFIELD_INVALID");
-    let r = app
-        .client
-        .post("/v2/data-fields", &json!({"name": "T", "type": "Text"}))
-        .await
-        .unwrap();
+    let r = app.client.post("/v2/data-fields", &json!({"name": "T", "type": "Text"})).await.unwrap();
     assert_error(&r, 400, "ERROR_DATAFIELD_INVALID");
-    let r = app
-        .client
-        .post(
-            "/v2/data-fields",
-            &json!({"name": "T", "type": "String", "visibility": "Secret"}),
-        )
-        .await
-        .unwrap();
+    let r = app.client.post("/v2/data-fields", &json!({"name": "T", "type": "String", "visibility": "Secret"})).await.unwrap();
     assert_error(&r, 400, "ERROR_DATAFIELD_INVALID");
     let list = app.client.get("/v2/data-fields").await.unwrap().body;
     assert_eq!(list.as_array().unwrap().len(), 6);
@@ -218,16 +122,9 @@ async fn duplicate_name_in_any_case_is_non_unique_datafield() {
     let app = spawn_app().await;
     app.fields(&[("Colour", "String")]).await;
     for dup in ["COLOUR", "colour", " Colour ", "FirstName"] {
-        let r = app
-            .client
-            .post("/v2/data-fields", &json!({"name": dup, "type": "Numeric"}))
-            .await
-            .unwrap();
+        let r = app.client.post("/v2/data-fields", &json!({"name": dup, "type": "Numeric"})).await.unwrap();
         assert_error(&r, 400, "ERROR_NON_UNIQUE_DATAFIELD");
-        assert_eq!(
-            r.body["message"],
-            "Field already exists. ERROR_NON_UNIQUE_DATAFIELD"
-        );
+        assert_eq!(r.body["message"], "Field already exists. ERROR_NON_UNIQUE_DATAFIELD");
     }
 }
 
@@ -240,29 +137,12 @@ async fn delete_answers_the_dependency_result_and_forgets_the_values() {
     let r = app.client.delete("/v2/data-fields/colour").await.unwrap();
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.text, r#"{"result":true,"dependencies":null}"#);
-    assert!(
-        app.seq().await > seq,
-        "deleting a field advances the change sequence"
-    );
-    assert!(
-        !names(&app.client.get("/v2/data-fields").await.unwrap().body)
-            .contains(&"COLOUR".to_string())
-    );
+    assert!(app.seq().await > seq, "deleting a field advances the change sequence");
+    assert!(!names(&app.client.get("/v2/data-fields").await.unwrap().body).contains(&"COLOUR".to_string()));
     // A new field of the same name starts empty: the old values do not resurface.
     app.fields(&[("COLOUR", "String")]).await;
-    let c = app
-        .client
-        .get(&format!("/v2/contacts/{id}"))
-        .await
-        .unwrap()
-        .body;
-    let colour = c["dataFields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["key"] == "COLOUR")
-        .unwrap()
-        .clone();
+    let c = app.client.get(&format!("/v2/contacts/{id}")).await.unwrap().body;
+    let colour = c["dataFields"].as_array().unwrap().iter().find(|d| d["key"] == "COLOUR").unwrap().clone();
     assert_eq!(colour["value"], serde_json::Value::Null);
 }
 
@@ -271,11 +151,7 @@ async fn deleting_an_unknown_or_default_field_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
     let r = app.client.delete("/v2/data-fields/NOPE").await.unwrap();
     assert_error(&r, 400, "ERROR_DATAFIELD_NOTFOUND");
-    let r = app
-        .client
-        .delete("/v2/data-fields/firstname")
-        .await
-        .unwrap();
+    let r = app.client.delete("/v2/data-fields/firstname").await.unwrap();
     assert_error(&r, 400, "ERROR_DATAFIELD_INVALID");
     let r = app.client.delete("/v2/data-fields/%20").await.unwrap();
     assert!((400..500).contains(&r.status), "{}", r.text);
@@ -298,13 +174,6 @@ async fn field_limit_is_datafield_limitexceeded() {
             .await
             .unwrap();
     }
-    let r = app
-        .client
-        .post(
-            "/v2/data-fields",
-            &json!({"name": "ONE_TOO_MANY", "type": "String"}),
-        )
-        .await
-        .unwrap();
+    let r = app.client.post("/v2/data-fields", &json!({"name": "ONE_TOO_MANY", "type": "String"})).await.unwrap();
     assert_error(&r, 400, "ERROR_DATAFIELD_LIMITEXCEEDED");
 }

@@ -13,13 +13,10 @@ pub struct TestApp {
     pub base: String,
     pub store: Store,
     pub account_id: i64,
-    pub db_url: String,
-    pub pg_schema: Option<String>,
     user: String,
     password: String,
     _dir: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
-    handle: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Which database the suite runs on: the test binary decides (`api` runs on SQLite,
@@ -78,12 +75,12 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
 /// Starts a server on an existing database (as `fresh_db` returns it), as a restarted
 /// process would, and creates a new account on it.
 pub async fn spawn_app_on(db: (tempfile::TempDir, String, Option<String>, Store), config: Config) -> TestApp {
-    let (dir, db_url, pg_schema, store) = db;
+    let (dir, _url, _schema, store) = db;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let state = AppState::new(store.clone(), config);
     let (tx, rx) = oneshot::channel::<()>();
-    let handle = tokio::spawn(async move {
+    tokio::spawn(async move {
         let _ = sift_server::run(listener, state, async {
             let _ = rx.await;
         })
@@ -91,19 +88,7 @@ pub async fn spawn_app_on(db: (tempfile::TempDir, String, Option<String>, Store)
     });
     let base = format!("http://{addr}");
     let (account_id, user, password) = sift_server::create_account(&store, "Test account").await.expect("account");
-    TestApp {
-        client: Client::new(&base, &user, &password),
-        user,
-        password,
-        base,
-        store,
-        account_id,
-        db_url,
-        pg_schema,
-        _dir: dir,
-        shutdown: Some(tx),
-        handle: Some(handle),
-    }
+    TestApp { client: Client::new(&base, &user, &password), user, password, base, store, account_id, _dir: dir, shutdown: Some(tx) }
 }
 
 impl TestApp {
@@ -123,15 +108,6 @@ impl TestApp {
         self.store.account(self.account_id).await.expect("account").change_seq
     }
 
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(h) = self.handle.take() {
-            let _ = h.await;
-        }
-    }
-
     /// Creates data fields: (name, type).
     pub async fn fields(&self, fields: &[(&str, &str)]) {
         for (name, kind) in fields {
@@ -142,7 +118,8 @@ impl TestApp {
 
     /// Creates a contact with data fields; returns its id.
     pub async fn contact(&self, email: &str, data: Value) -> i64 {
-        let data_fields: Vec<Value> = data.as_object().map(|m| m.iter().map(|(k, v)| json!({"key": k, "value": v})).collect()).unwrap_or_default();
+        let data_fields: Vec<Value> =
+            data.as_object().map(|m| m.iter().map(|(k, v)| json!({"key": k, "value": v})).collect()).unwrap_or_default();
         let r = self.client.post("/v2/contacts", &json!({"email": email, "dataFields": data_fields})).await.unwrap();
         assert_eq!(r.status, 201, "create contact {email}: {}", r.text);
         r.body["id"].as_i64().unwrap()

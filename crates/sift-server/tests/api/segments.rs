@@ -19,7 +19,10 @@ async fn not_equals_matches_empty_and_blank_values_and_is_empty_agrees() {
     app.contact("empty@x.com", json!({"STAGE": ""})).await;
     app.contact("blank@x.com", json!({"STAGE": "  "})).await;
     let s = app
-        .segment("not A or B", json!({"all": [cond("dataFields.STAGE", "notEquals", json!("A")), cond("dataFields.STAGE", "notEquals", json!("B"))]}))
+        .segment(
+            "not A or B",
+            json!({"all": [cond("dataFields.STAGE", "notEquals", json!("A")), cond("dataFields.STAGE", "notEquals", json!("B"))]}),
+        )
         .await;
     assert_eq!(app.members(s).await, vec!["blank@x.com", "empty@x.com"]);
     let e = app.segment("stage empty", json!({"field": "dataFields.stage", "op": "isEmpty"})).await;
@@ -70,10 +73,19 @@ async fn segment_conditions_read_the_other_segments_rule_at_the_same_refresh() {
     let c = app.contact("c@x.com", json!({"COUNTRY": "X", "TIER": "silver"})).await;
     app.contact("d@x.com", json!({"COUNTRY": "X", "TIER": "gold"})).await;
     let a = app.segment("gold", cond("dataFields.TIER", "equals", json!("gold"))).await;
-    let b = app.segment("X not gold", json!({"all": [cond("dataFields.COUNTRY", "equals", json!("X")), {"not": cond("segments", "contains", json!(a))}]})).await;
+    let b = app
+        .segment(
+            "X not gold",
+            json!({"all": [cond("dataFields.COUNTRY", "equals", json!("X")), {"not": cond("segments", "contains", json!(a))}]}),
+        )
+        .await;
     assert_eq!(app.members(b).await, vec!["c@x.com"]);
     // c moves into A's rule; only B is refreshed.
-    let r = app.client.put(&format!("/v2/contacts/{c}"), &json!({"email": "c@x.com", "dataFields": [{"key": "TIER", "value": "gold"}]})).await.unwrap();
+    let r = app
+        .client
+        .put(&format!("/v2/contacts/{c}"), &json!({"email": "c@x.com", "dataFields": [{"key": "TIER", "value": "gold"}]}))
+        .await
+        .unwrap();
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(app.client.refresh(b, T).await.unwrap(), "Finished");
     assert!(app.members(b).await.is_empty());
@@ -323,7 +335,8 @@ async fn full_segment_shows_rule_latest_refresh_and_history_newest_first() {
     assert_eq!(h.len(), 2);
     assert!(h[0]["id"].as_i64() > h[1]["id"].as_i64());
     assert_eq!(h[1]["joined"], 4);
-    let p = app.client.post("/v2/segments/preview", &json!({"rule": cond("dataFields.N", "lessThan", json!(3))})).await.unwrap().ok().unwrap();
+    let p =
+        app.client.post("/v2/segments/preview", &json!({"rule": cond("dataFields.N", "lessThan", json!(3))})).await.unwrap().ok().unwrap();
     assert_eq!(p, json!({"contacts": 3}));
     assert_eq!(app.client.get("/v2/segments").await.unwrap().body.as_array().unwrap().len(), 1, "preview saves nothing");
     let r = app.client.delete(&format!("/v2/segments/{s}")).await.unwrap();
@@ -374,7 +387,8 @@ async fn keys_and_operator_names_in_rules_are_case_insensitive() {
     let app = spawn_app().await;
     app.fields(&[("CITY", "String")]).await;
     app.contact("a@x.com", json!({"CITY": "Leeds"})).await;
-    let id = app.client.create_segment("ci", json!({"ALL": [{"Field": "DATAFIELDS.city", "Op": "EQUALS", "Value": "leeds"}]})).await.unwrap();
+    let id =
+        app.client.create_segment("ci", json!({"ALL": [{"Field": "DATAFIELDS.city", "Op": "EQUALS", "Value": "leeds"}]})).await.unwrap();
     assert_eq!(app.client.wait_refresh(id, T).await.unwrap(), "Finished");
     assert_eq!(app.members(id).await, vec!["a@x.com"]);
 }

@@ -11,12 +11,12 @@ mod helpers;
 
 #[path = "../api/accounts.rs"]
 mod accounts;
+#[path = "../api/bad_input.rs"]
+mod bad_input;
 #[path = "../api/books.rs"]
 mod books;
 #[path = "../api/contacts.rs"]
 mod contacts;
-#[path = "../api/bad_input.rs"]
-mod bad_input;
 #[path = "../api/crash.rs"]
 mod crash;
 #[path = "../api/demo.rs"]

@@ -145,7 +145,11 @@ async fn three_replicas_share_jobs_statuses_and_take_over_a_dead_replicas_refres
     for cl in &clients {
         wait_up(cl).await;
     }
-    a.put(&format!("/v2/segments/{seg}"), &json!({"rule": {"field": "dataFields.CITY", "op": "equals", "value": "york"}})).await.unwrap().ok().unwrap();
+    a.put(&format!("/v2/segments/{seg}"), &json!({"rule": {"field": "dataFields.CITY", "op": "equals", "value": "york"}}))
+        .await
+        .unwrap()
+        .ok()
+        .unwrap();
     let start = Instant::now();
     let mut owner = None;
     while start.elapsed() < Duration::from_secs(60) && owner.is_none() {
@@ -174,11 +178,12 @@ async fn three_replicas_share_jobs_statuses_and_take_over_a_dead_replicas_refres
 /// (process id of the lease owner, refresh id) of running refreshes of a segment.
 async fn sqlx_owner(db: &str, seg: i64) -> Vec<(i32, i64)> {
     let pool = sqlx::AnyPool::connect(db).await.unwrap();
-    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT lease_owner, id FROM refreshes WHERE segment_id = $1 AND status = 1 AND lease_owner IS NOT NULL")
-        .bind(seg)
-        .fetch_all(&pool)
-        .await
-        .unwrap_or_default();
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT lease_owner, id FROM refreshes WHERE segment_id = $1 AND status = 1 AND lease_owner IS NOT NULL")
+            .bind(seg)
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_default();
     pool.close().await;
     rows.into_iter().filter_map(|(o, id)| o.split('-').next().and_then(|p| p.parse().ok()).map(|p| (p, id))).collect()
 }
@@ -199,13 +204,19 @@ async fn a_writer_with_a_lower_sequence_number_cannot_commit_after_a_higher_one(
 
     // Writer 1 draws its number first and holds its transaction open.
     let mut w1 = store.write().await.unwrap();
-    store.import_batch(&mut w1.tx, account, &fields, &[write("first@x.com")], None, sift_core::model::MergeOption::Overwrite).await.unwrap();
+    store
+        .import_batch(&mut w1.tx, account, &fields, &[write("first@x.com")], None, sift_core::model::MergeOption::Overwrite)
+        .await
+        .unwrap();
     // Writer 2 starts now and wants to commit before writer 1.
     let store2 = store.clone();
     let fields2 = fields.clone();
     let w2 = tokio::spawn(async move {
         let mut w2 = store2.write().await.unwrap();
-        store2.import_batch(&mut w2.tx, account, &fields2, &[write("second@x.com")], None, sift_core::model::MergeOption::Overwrite).await.unwrap();
+        store2
+            .import_batch(&mut w2.tx, account, &fields2, &[write("second@x.com")], None, sift_core::model::MergeOption::Overwrite)
+            .await
+            .unwrap();
         w2.commit().await.unwrap();
         Instant::now()
     });
