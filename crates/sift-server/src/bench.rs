@@ -10,7 +10,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -19,6 +19,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use sift_client::Client;
+
+use crate::process::{free_port, wait_up, ServeProcess};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
@@ -244,24 +246,6 @@ fn rules(newsletter: i64, events: i64) -> Vec<(&'static str, &'static str, Value
     ]
 }
 
-struct ServerProcess {
-    child: Child,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn peak_rss_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     if v.is_empty() {
@@ -320,26 +304,14 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
         bail!("account create failed: {}", String::from_utf8_lossy(&account.stderr));
     }
     let creds: Value = serde_json::from_slice(&account.stdout)?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let server = ServerProcess {
-        child: Command::new(&exe)
-            .args(["serve", "--db", &db, "--listen", &format!("127.0.0.1:{port}"), "--now", NOW, "--lease-secs", "60"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()?,
-    };
+    let port = free_port()?;
+    let server = ServeProcess::start(&exe, &db, port, &["--now", NOW, "--lease-secs", "60"], true)?;
     let client = Client::new(
         &format!("http://127.0.0.1:{port}"),
         creds["username"].as_str().unwrap_or(""),
         creds["password"].as_str().unwrap_or(""),
     );
-    let up = Instant::now();
-    while client.get("/v2/account-info").await.map(|r| r.status != 200).unwrap_or(true) {
-        if up.elapsed() > Duration::from_secs(60) {
-            bail!("server did not start");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_up(&client, Duration::from_secs(60)).await?;
     for (name, kind) in FIELDS {
         client.post("/v2/data-fields", &json!({"name": name, "type": kind})).await?.ok()?;
     }
@@ -479,7 +451,7 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
     client.refresh(ids[1], Duration::from_secs(600)).await?;
     let after_change_ms = t.elapsed().as_secs_f64() * 1000.0;
     let catch_up = client.get("/v2/engine-stats").await?.ok()?["lastCatchUp"].clone();
-    let rss = peak_rss_mib(server.child.id());
+    let rss = server.peak_rss_mib();
     drop(server);
 
     // Report.

@@ -21,6 +21,7 @@ pub mod engines;
 pub mod error;
 pub mod extract;
 pub mod jobs;
+pub mod process;
 pub mod routes;
 
 use app::AppState;

@@ -2,53 +2,23 @@
 //! refresh ends within its lease, the old membership stays readable, and new refresh
 //! requests are accepted. Runs the real `sift` binary.
 
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sift_client::Client;
 use sift_core::model::{DataFieldType, MergeOption};
 use sift_core::record::FieldValue;
+use sift_server::process::{self, free_port, ServeProcess};
 use sift_store::contacts::ImportRow;
 
-struct Server {
-    child: Child,
-}
-
-impl Server {
-    fn start(db: &str, port: u16, lease_secs: u64) -> Server {
-        let child = Command::new(env!("CARGO_BIN_EXE_sift"))
-            .args(["serve", "--db", db, "--listen", &format!("127.0.0.1:{port}"), "--lease-secs", &lease_secs.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sift");
-        Server { child }
-    }
-
-    fn kill9(mut self) {
-        let _ = self.child.kill(); // SIGKILL
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+fn start_sift(db: &str, port: u16, lease_secs: u64) -> ServeProcess {
+    ServeProcess::start(Path::new(env!("CARGO_BIN_EXE_sift")), db, port, &["--lease-secs", &lease_secs.to_string()], false)
+        .expect("start sift")
 }
 
 async fn wait_up(c: &Client) {
-    let start = Instant::now();
-    while c.get("/v2/account-info").await.map(|r| r.status != 200).unwrap_or(true) {
-        assert!(start.elapsed() < Duration::from_secs(30), "server did not come up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    process::wait_up(c, Duration::from_secs(30)).await.expect("server up");
 }
 
 async fn segment_contacts(c: &Client, id: i64) -> i64 {
@@ -95,11 +65,11 @@ async fn kill_9_during_a_long_refresh_loses_nothing_and_the_status_does_not_stic
     };
     let _ = account;
     let lease = 2u64;
-    let port = free_port();
+    let port = free_port().unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let c = Client::new(&base, &user, &password);
 
-    let server = Server::start(&db, port, lease);
+    let mut server = start_sift(&db, port, lease);
     wait_up(&c).await;
     let seg =
         c.create_segment("big spenders", json!({"field": "dataFields.SPEND", "op": "greaterThanOrEqual", "value": 500})).await.unwrap();
@@ -110,7 +80,7 @@ async fn kill_9_during_a_long_refresh_loses_nothing_and_the_status_does_not_stic
 
     // Restart (cold index, so the next refresh takes a while), change the rule, and
     // kill the process while that refresh is running.
-    let server = Server::start(&db, port, lease);
+    let mut server = start_sift(&db, port, lease);
     wait_up(&c).await;
     let r = c
         .put(&format!("/v2/segments/{seg}"), &json!({"rule": {"field": "dataFields.CITY", "op": "equals", "value": "leeds"}}))
@@ -135,7 +105,7 @@ async fn kill_9_during_a_long_refresh_loses_nothing_and_the_status_does_not_stic
 
     // After the restart the old membership is readable while the refresh is redone.
     let killed_at = Instant::now();
-    let server = Server::start(&db, port, lease);
+    let server = start_sift(&db, port, lease);
     wait_up(&c).await;
     let mut last = String::new();
     while killed_at.elapsed() < Duration::from_secs(lease + 60) {

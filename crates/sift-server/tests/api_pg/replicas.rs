@@ -2,41 +2,20 @@
 //! sequence under concurrent writers.
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sift_client::Client;
+use sift_server::process::{self, ServeProcess};
 
-struct Replica {
-    child: Child,
-}
-
-impl Replica {
-    fn start(db: &str, port: u16, lease_secs: f64) -> Replica {
-        let child = Command::new(env!("CARGO_BIN_EXE_sift"))
-            .args(["serve", "--db", db, "--listen", &format!("127.0.0.1:{port}"), "--lease-secs", &lease_secs.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sift");
-        Replica { child }
-    }
-
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        self.kill9();
-    }
+fn start_sift(db: &str, port: u16, lease_secs: f64) -> ServeProcess {
+    ServeProcess::start(Path::new(env!("CARGO_BIN_EXE_sift")), db, port, &["--lease-secs", &lease_secs.to_string()], false)
+        .expect("start sift")
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    process::free_port().unwrap()
 }
 
 /// A fresh database next to the test database; returns its URL.
@@ -59,11 +38,7 @@ async fn fresh_database(tag: &str) -> String {
 }
 
 async fn wait_up(c: &Client) {
-    let start = Instant::now();
-    while c.get("/v2/account-info").await.map(|r| r.status != 200).unwrap_or(true) {
-        assert!(start.elapsed() < Duration::from_secs(60), "replica did not come up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    process::wait_up(c, Duration::from_secs(60)).await.expect("replica up");
 }
 
 fn in_flight(history: &serde_json::Value) -> usize {
@@ -76,7 +51,7 @@ async fn three_replicas_share_jobs_statuses_and_take_over_a_dead_replicas_refres
     // Migrations are safe when replicas start together.
     let lease = 2.0;
     let ports = [free_port(), free_port(), free_port()];
-    let mut replicas: Vec<Replica> = ports.iter().map(|p| Replica::start(&db, *p, lease)).collect();
+    let mut replicas: Vec<ServeProcess> = ports.iter().map(|p| start_sift(&db, *p, lease)).collect();
     let store = loop {
         // The account is created through the store once the schema exists.
         match sift_store::Store::open(&db).await {
@@ -140,7 +115,7 @@ async fn three_replicas_share_jobs_statuses_and_take_over_a_dead_replicas_refres
     // indexes cold, so the refresh takes long enough to be caught running.
     for (i, r) in replicas.iter_mut().enumerate() {
         r.kill9();
-        *r = Replica::start(&db, ports[i], lease);
+        *r = start_sift(&db, ports[i], lease);
     }
     for cl in &clients {
         wait_up(cl).await;
@@ -160,7 +135,7 @@ async fn three_replicas_share_jobs_statuses_and_take_over_a_dead_replicas_refres
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let owner = owner.expect("the refresh was caught running");
-    let victim = replicas.iter().position(|r| r.child.id() as i32 == owner).expect("owner is one of the replicas");
+    let victim = replicas.iter().position(|r| r.pid() as i32 == owner).expect("owner is one of the replicas");
     replicas[victim].kill9();
     let killed = Instant::now();
     let survivor = &clients[(victim + 1) % 3];
