@@ -105,6 +105,8 @@ impl FieldValue {
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             FieldValue::Str(s) => serde_json::Value::String(s.clone()),
+            // Whole numbers print without a fraction (`7`, not `7.0`).
+            FieldValue::Num(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => serde_json::Value::Number((*n as i64).into()),
             FieldValue::Num(n) => serde_json::Number::from_f64(*n).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null),
             FieldValue::Date(d) => serde_json::Value::String(d.to_text()),
             FieldValue::Bool(b) => serde_json::Value::Bool(*b),

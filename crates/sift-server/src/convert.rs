@@ -77,6 +77,9 @@ pub fn contact_write(input: &wire::ContactInput, fields: &[DataField]) -> Result
     for dv in input.data_fields.iter().flatten() {
         let f = find_field(fields, &dv.key)
             .ok_or_else(|| ApiError::new(ErrorCode::DatafieldNotFound, format!("Data field {} does not exist", dv.key.trim())))?;
+        if data.iter().any(|(id, _)| *id == f.id) {
+            return Err(ApiError::new(ErrorCode::DatafieldInvalid, format!("Data field {} is given twice", f.name)));
+        }
         data.push((f.id, field_value(f, &dv.value)?));
     }
     Ok(ContactWrite { email, opt_in: input.opt_in_type, email_type: input.email_type, data })

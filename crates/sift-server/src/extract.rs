@@ -16,12 +16,24 @@ use crate::error::ApiError;
 
 /// Lower-cases every object key, recursively: how property names are matched
 /// case-insensitively.
-pub fn lowercase_keys(v: Value) -> Value {
-    match v {
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k.to_lowercase(), lowercase_keys(v))).collect()),
-        Value::Array(items) => Value::Array(items.into_iter().map(lowercase_keys).collect()),
+/// Two keys that differ only in case (`{"all": [], "ALL": []}`) are refused: which
+/// one was meant cannot be known.
+pub fn lowercase_keys(v: Value) -> Result<Value, ApiError> {
+    Ok(match v {
+        Value::Object(map) => {
+            let mut out = serde_json::Map::with_capacity(map.len());
+            for (k, v) in map {
+                let lower = k.to_lowercase();
+                if out.contains_key(&lower) {
+                    return Err(ApiError::invalid(format!("The property '{k}' is given twice (property names ignore case)")));
+                }
+                out.insert(lower, lowercase_keys(v)?);
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(lowercase_keys).collect::<Result<_, _>>()?),
         other => other,
-    }
+    })
 }
 
 /// Turns a serde message into a sentence fit for a v2 error body.
@@ -51,7 +63,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if !v.is_object() {
         return Err(ApiError::invalid("The request body must be a JSON object"));
     }
-    serde_json::from_value(lowercase_keys(v)).map_err(|e| ApiError::invalid(describe(&e)))
+    serde_json::from_value(lowercase_keys(v)?).map_err(|e| ApiError::invalid(describe(&e)))
 }
 
 /// A JSON body whose property names match case-insensitively. An empty body is an
@@ -61,6 +73,19 @@ pub struct V2Json<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for V2Json<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // A body declared as something other than JSON is refused; a body without a
+        // content type is read as JSON (some clients send none).
+        if let Some(ct) = req.headers().get(axum::http::header::CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+            let essence = ct.split(';').next().unwrap_or("").trim().to_string();
+            let charset_ok = !ct.contains("charset") || ct.contains("utf-8") || ct.contains("utf8");
+            if !(essence == "application/json" || essence == "text/json" || essence.ends_with("+json")) || !charset_ok {
+                return Err(ApiError::new(
+                    ErrorCode::ContentTypeNotSupported,
+                    format!("The body must be application/json (UTF-8), not '{ct}'"),
+                ));
+            }
+        }
         let bytes = body_bytes(req, state).await?;
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
             return Err(ApiError::invalid("A request body is required"));

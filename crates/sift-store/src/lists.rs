@@ -30,8 +30,10 @@ pub struct List {
     pub rule_version: i64,
 }
 
+/// Names are unique ignoring case, with Unicode case folding (as rules compare
+/// strings): `Straße` and `STRASSE` are the same name.
 fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    caseless::default_case_fold_str(name.trim())
 }
 
 fn duplicate() -> StoreError {
@@ -58,7 +60,7 @@ fn row_to_list(r: &sqlx::any::AnyRow) -> Result<List> {
 }
 
 async fn name_taken(tx: &mut Transaction<'static, Any>, account_id: i64, name: &str, except: i64) -> Result<bool> {
-    if RESERVED_BOOK_NAMES.iter().any(|r| r.eq_ignore_ascii_case(name.trim())) {
+    if RESERVED_BOOK_NAMES.iter().any(|r| name_key(r) == name_key(name)) {
         return Ok(true);
     }
     let row = sqlx::query("SELECT count(*) FROM lists WHERE account_id = $1 AND name_key = $2 AND id <> $3")

@@ -81,6 +81,11 @@ fn check_file(up: &Upload) -> ApiResult<()> {
     if crate::jobs::imports::email_column(&header).is_none() {
         return Err(ApiError::new(ErrorCode::NoEmailColumn, "The file has no Email column"));
     }
+    for (i, h) in header.iter().enumerate() {
+        if !h.is_empty() && header[..i].iter().any(|other| other.eq_ignore_ascii_case(h)) {
+            return Err(ApiError::new(ErrorCode::ImportUnsupportedFormat, format!("The column '{h}' appears twice in the file")));
+        }
+    }
     Ok(())
 }
 

@@ -234,7 +234,7 @@ pub async fn refresh_status(State(st): State<AppState>, caller: Caller, Path(raw
 
 /// Any version segment other than `v2`: `NotAvailableInThisVersion`.
 pub async fn other_version(Path((_version, raw)): Path<(String, String)>) -> ApiResult<Json<SegmentRefresh>> {
-    let id = raw.trim().parse::<i64>().unwrap_or(0);
+    let id = segment_id(&raw)?;
     Ok(Json(SegmentRefresh { id, status: RefreshStatus::NOT_AVAILABLE.into() }))
 }
 

@@ -223,3 +223,30 @@ async fn a_get_with_a_body_is_tolerated() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn keys_that_differ_only_in_case_a_non_json_content_type_and_repeated_columns_are_refused() {
+    let app = spawn_app().await;
+    let r = app.client.post("/v2/segments", &json!({"name": "s", "rule": {"all": [], "ALL": []}})).await.unwrap();
+    assert_error(&r, 400, "ERROR_PARAMETER_INVALID");
+    let r = app.client.post("/v2/address-books", &json!({"name": "x", "NAME": "y"})).await.unwrap();
+    assert_error(&r, 400, "ERROR_PARAMETER_INVALID");
+    app.fields(&[("ORDERS", "Numeric")]).await;
+    let r = app
+        .client
+        .post("/v2/contacts", &json!({"email": "a@x.com", "dataFields": [{"key": "ORDERS", "value": 1}, {"key": "orders", "value": 2}]}))
+        .await
+        .unwrap();
+    assert_error(&r, 400, "ERROR_DATAFIELD_INVALID");
+    for ct in ["text/plain", "multipart/form-data; boundary=x", "application/json; charset=utf-16"] {
+        let r = app.client.post_raw("/v2/address-books", ct, br#"{"name":"ctype"}"#.to_vec()).await.unwrap();
+        assert_error(&r, 415, "ERROR_CONTENT_TYPE_IS_NOT_SUPPORTED");
+    }
+    let r = app.client.post_file("/v2/contacts/import", "c.csv", b"Email,ORDERS,orders\na@x.com,1,2\n".to_vec()).await.unwrap();
+    assert_error(&r, 400, "ERROR_IMPORT_UNSUPPORTED_FORMAT");
+    let r = app.client.get("/v1/segments/refresh/abc").await.unwrap();
+    assert_error(&r, 400, "ERROR_PARAMETER_INVALID");
+    assert_eq!(app.client.get("/v2/address-books").await.unwrap().body, json!([]));
+    assert_eq!(app.client.get("/v2/contacts").await.unwrap().body, json!([]));
+    assert_eq!(app.client.get("/v2/segments").await.unwrap().body, json!([]));
+}
