@@ -43,6 +43,7 @@ pub async fn fresh_db() -> (tempfile::TempDir, String, Option<String>, Store) {
     if backend() == "postgres" {
         let schema = format!("t_{}", uuid_like());
         let url = pg_url();
+        drop_old_schemas(&url).await;
         let store = match Store::open_with(&url, Some(&schema)).await {
             Ok(s) => s,
             Err(e) => {
@@ -59,6 +60,27 @@ pub async fn fresh_db() -> (tempfile::TempDir, String, Option<String>, Store) {
         let store = Store::open(&url).await.expect("open sqlite store");
         (dir, url, None, store)
     }
+}
+
+/// Once per test process: drops the schemas earlier runs of this suite left behind
+/// (each test's schema is named `t_<pid>_…`).
+async fn drop_old_schemas(url: &str) {
+    static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        sqlx::any::install_default_drivers();
+        let Ok(pool) = sqlx::AnyPool::connect(url).await else { return };
+        let mine = format!("t_{}_%", std::process::id());
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 't\\_%' AND nspname NOT LIKE $1")
+            .bind(mine)
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_default();
+        for (name,) in rows {
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE")).execute(&pool).await;
+        }
+        pool.close().await;
+    })
+    .await;
 }
 
 fn uuid_like() -> String {

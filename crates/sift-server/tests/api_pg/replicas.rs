@@ -148,6 +148,18 @@ async fn three_replicas_share_jobs_statuses_and_take_over_a_dead_replicas_refres
     assert!(detail["lastRefresh"]["attempts"].as_i64().unwrap() >= 2, "{detail}");
     let members: HashSet<i64> = survivor.member_ids(seg).await.unwrap().into_iter().collect();
     assert_eq!(members.len(), 100_000);
+    drop(replicas);
+    store.close().await;
+    drop_database(&db).await;
+}
+
+/// Drops a database made by [`fresh_database`].
+async fn drop_database(db: &str) {
+    let (_, name) = db.rsplit_once('/').unwrap();
+    if let Ok(admin) = sqlx::AnyPool::connect(&crate::helpers::pg_url()).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await;
+        admin.close().await;
+    }
 }
 
 /// (process id of the lease owner, refresh id) of running refreshes of a segment.
