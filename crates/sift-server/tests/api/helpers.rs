@@ -70,11 +70,12 @@ async fn drop_old_schemas(url: &str) {
         sqlx::any::install_default_drivers();
         let Ok(pool) = sqlx::AnyPool::connect(url).await else { return };
         let mine = format!("t_{}_%", std::process::id());
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 't\\_%' AND nspname NOT LIKE $1")
-            .bind(mine)
-            .fetch_all(&pool)
-            .await
-            .unwrap_or_default();
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 't\\_%' AND nspname NOT LIKE $1")
+                .bind(mine)
+                .fetch_all(&pool)
+                .await
+                .unwrap_or_default();
         for (name,) in rows {
             let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE")).execute(&pool).await;
         }
