@@ -75,7 +75,6 @@ impl Bits {
         }
     }
 
-    #[cfg(test)]
     pub fn count(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }

@@ -356,7 +356,21 @@ impl AccountIndex {
     /// segments that `segments` conditions refer to. Fails, naming the field or
     /// segment, for a rule that does not fit the index.
     pub fn evaluate(&self, rule: &ResolvedRule, ctx: &EvalContext) -> Result<RoaringBitmap, SiftError> {
-        let rows = eval::evaluate(self, rule, ctx)?;
+        let mut rows = eval::evaluate(self, rule, ctx)?;
+        // Large results over rows that are consecutive contact ids (the usual shape:
+        // ids are allocated densely and the index is kept in id order) become the
+        // roaring bitmap container by container, straight from the result words,
+        // instead of member by member.
+        if rows.count() * 16 > self.row_ids.len() {
+            if let Some(&base) = self.row_ids.first() {
+                if self.row_ids.windows(2).all(|w| w[1] == w[0].wrapping_add(1)) {
+                    rows.and_with(&self.live);
+                    let live_words = self.live.words().len();
+                    let bytes: Vec<u8> = rows.words().iter().take(live_words).flat_map(|w| w.to_le_bytes()).collect();
+                    return Ok(RoaringBitmap::from_lsb0_bytes(base, &bytes));
+                }
+            }
+        }
         let mut ids: Vec<u32> = rows.ones().map(|r| self.row_ids[r]).collect();
         if !ids.windows(2).all(|w| w[0] <= w[1]) {
             ids.sort_unstable();

@@ -264,3 +264,24 @@ fn a_field_missing_from_the_index_is_an_error_naming_it() {
     let err = pair.index.evaluate(&resolved, &ctx(now(), Tz::UTC, HashMap::new()));
     assert!(matches!(err, Err(e) if e.message().contains("SPEND")));
 }
+
+#[test]
+fn large_results_over_consecutive_ids_with_deleted_rows_match_the_reference() {
+    let tz = Tz::UTC;
+    let mut pair = Pair::new(tz);
+    let created = at("2020-01-01T00:00:00Z");
+    pair.apply((1..=3000u32).map(|i| (i, Some(with_fields(contact(i, created), s(if i % 3 == 0 { "" } else { "x" }))))).collect(), false);
+    // Deleted rows in the middle keep their place in the id order.
+    pair.apply((1000..1100u32).map(|i| (i, None)).collect(), false);
+    for rule in [
+        json!({"field": "dataFields.STAGE", "op": "isNotEmpty"}),
+        json!({"all": []}),
+        json!({"not": {"field": "dataFields.STAGE", "op": "isEmpty"}}),
+    ] {
+        let rule = resolve(&parse(rule, &[]));
+        let ctx = ctx(now(), tz, HashMap::new());
+        let engine = pair.engine(&rule, &ctx);
+        assert_eq!(engine, pair.reference(&rule, &ctx));
+        assert!(engine.iter().all(|id| !(1000..1100).contains(id)));
+    }
+}
