@@ -144,24 +144,30 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(|x| x.to_string()).unwrap_or_default()
 }
 
+/// The data cells of a contact, in the order of both CSV headers.
+fn cells(g: &Gen) -> String {
+    format!(
+        "{},{},{},{},{},{},{},{},{},{},{}",
+        g.email,
+        opt(&g.city),
+        g.country,
+        g.source,
+        opt(&g.spend),
+        g.orders,
+        opt(&g.age),
+        g.score,
+        opt(&g.last),
+        g.signup,
+        g.vip
+    )
+}
+
 fn sift_csv(rows: &[Gen]) -> Vec<u8> {
     let mut s = String::with_capacity(rows.len() * 110);
     s.push_str("Email,CITY,COUNTRY,SOURCE,TOTALSPEND,ORDERS,AGE,SCORE,LASTORDER,SIGNUP,VIP\n");
     for g in rows {
-        s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{}\n",
-            g.email,
-            opt(&g.city),
-            g.country,
-            g.source,
-            opt(&g.spend),
-            g.orders,
-            opt(&g.age),
-            g.score,
-            opt(&g.last),
-            g.signup,
-            g.vip
-        ));
+        s.push_str(&cells(g));
+        s.push('\n');
     }
     s.into_bytes()
 }
@@ -170,23 +176,7 @@ fn duckdb_csv(rows: &[Gen], path: &Path) -> anyhow::Result<()> {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(f, "email,city,country,source,totalspend,orders,age,score,lastorder,signup,vip,in_customers,in_newsletter,in_events")?;
     for g in rows {
-        writeln!(
-            f,
-            "{},{},{},{},{},{},{},{},{},{},{},true,{},{}",
-            g.email,
-            opt(&g.city),
-            g.country,
-            g.source,
-            opt(&g.spend),
-            g.orders,
-            opt(&g.age),
-            g.score,
-            opt(&g.last),
-            g.signup,
-            g.vip,
-            g.newsletter,
-            g.events
-        )?;
+        writeln!(f, "{},true,{},{}", cells(g), g.newsletter, g.events)?;
     }
     Ok(())
 }

@@ -74,11 +74,4 @@ impl Engines {
     pub fn last_catch_up(&self, account_id: i64) -> Option<CatchUp> {
         self.last_catch_up.lock().ok().and_then(|m| m.get(&account_id).copied())
     }
-
-    /// Drops an account's index (it is rebuilt on next use).
-    pub fn forget(&self, account_id: i64) {
-        if let Ok(mut m) = self.indexes.lock() {
-            m.remove(&account_id);
-        }
-    }
 }

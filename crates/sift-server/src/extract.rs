@@ -67,7 +67,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 /// A JSON body whose property names match case-insensitively. An empty body is an
-/// error; use `Option<V2Json<T>>`-like handling via [`MaybeJson`] where v2 allows none.
+/// error (routes whose body v2 leaves optional do not use this extractor).
 pub struct V2Json<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for V2Json<T> {

@@ -95,10 +95,4 @@ impl Store {
         })
         .transpose()
     }
-
-    /// Ids of every account (workers use it to find work on start).
-    pub async fn account_ids(&self) -> Result<Vec<i64>> {
-        let rows = sqlx::query("SELECT id FROM accounts ORDER BY id").fetch_all(self.pool()).await?;
-        rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
-    }
 }

@@ -286,10 +286,4 @@ impl Store {
         w.commit().await?;
         Ok(res.rows_affected() > 0)
     }
-
-    /// Whether any refresh is waiting (workers use it to decide whether to poll fast).
-    pub async fn refresh_waiting(&self) -> Result<bool> {
-        let row = sqlx::query("SELECT count(*) FROM refreshes WHERE status = 0").fetch_one(self.pool()).await?;
-        Ok(row.try_get::<i64, _>(0)? > 0)
-    }
 }
