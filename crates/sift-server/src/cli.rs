@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::app::{AppState, Config};
@@ -84,7 +85,11 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Account { command: AccountCommand::Create { name, db, json } } => {
                 init_logging("warn");
-                let store = sift_store::Store::open(&db).await?;
+                if name.trim().is_empty() {
+                    anyhow::bail!("the account name must not be empty");
+                }
+                let store =
+                    sift_store::Store::open(&db).await.with_context(|| format!("opening the database {}", sift_store::redact_url(&db)))?;
                 let (id, username, password) = crate::create_account(&store, &name).await?;
                 if json {
                     println!("{}", serde_json::json!({"accountId": id, "username": username, "password": password}));
@@ -112,14 +117,15 @@ pub fn parse_now(raw: Option<&str>) -> anyhow::Result<Option<chrono::DateTime<ch
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logging("warn");
-    let store = sift_store::Store::open(&args.db).await?;
+    let store =
+        sift_store::Store::open(&args.db).await.with_context(|| format!("opening the database {}", sift_store::redact_url(&args.db)))?;
     let config = Config {
         lease: Duration::from_secs_f64(args.lease_secs.max(0.5)),
         refresh_workers: args.refresh_workers.max(1),
         fixed_now: parse_now(args.now.as_deref())?,
         ..Config::default()
     };
-    let listener = tokio::net::TcpListener::bind(&args.listen).await?;
+    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, db = %sift_store::redact_url(&args.db), "sift serving");
     eprintln!("sift listening on http://{}", listener.local_addr()?);
     let state = AppState::new(store, config);
