@@ -11,9 +11,9 @@ use std::collections::HashMap;
 
 use crate::{get_i64, get_str, Backend, Result, Store, StoreError};
 use serde::Deserialize;
-use sift_core::model::{ContactStatus, DataField, EmailType, OptInType};
+use sift_core::model::{ContactStatus, DataField, DataFieldType, EmailType, OptInType};
 use sift_core::record::{ContactChange, ContactRecord, FieldValue};
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 /// Contacts per page of the change feed.
 const PAGE: i64 = 5000;
@@ -74,7 +74,7 @@ fn parse_page(text: Option<String>) -> Result<Vec<PageRow>> {
     serde_json::from_str(text.as_deref().unwrap_or("[]")).map_err(|e| StoreError::Corrupt(format!("change page: {e}")))
 }
 
-fn to_change(r: PageRow, kinds: &HashMap<i64, &DataField>) -> ContactChange {
+fn to_change(r: PageRow, kinds: &HashMap<i64, DataFieldType>) -> ContactChange {
     let PageRow(id, email, status, opt_in, email_type, data, created, modified, deleted, seq, mut books) = r;
     let id32 = id as u32;
     if deleted != 0 {
@@ -82,7 +82,7 @@ fn to_change(r: PageRow, kinds: &HashMap<i64, &DataField>) -> ContactChange {
     }
     let mut fields: Vec<(i64, FieldValue)> = data
         .iter()
-        .filter_map(|(fid, v)| kinds.get(fid).and_then(|f| FieldValue::from_json(f.kind, v).ok().flatten()).map(|val| (*fid, val)))
+        .filter_map(|(fid, v)| kinds.get(fid).and_then(|kind| FieldValue::from_json(*kind, v).ok().flatten()).map(|val| (*fid, val)))
         .collect();
     fields.sort_by_key(|(fid, _)| *fid);
     books.sort_unstable();
@@ -104,10 +104,81 @@ fn to_change(r: PageRow, kinds: &HashMap<i64, &DataField>) -> ContactChange {
     }
 }
 
+/// Reads the change feed chunk by chunk inside one snapshot, so a caller can apply
+/// a large load piece by piece instead of holding all of it in memory.
+pub struct ChangeReader {
+    tx: Transaction<'static, Any>,
+    account_id: i64,
+    backend: Backend,
+    /// Every change numbered up to this is included.
+    pub up_to_seq: i64,
+    pub time_zone: String,
+    pub fields: Vec<DataField>,
+    kinds: HashMap<i64, DataFieldType>,
+    cursor: Cursor,
+}
+
+enum Cursor {
+    /// A full load: live contacts in id order, after this id.
+    Full { after: i64, done: bool },
+    /// An incremental catch-up: these changed ids, from this position.
+    Ids { ids: Vec<i64>, at: usize },
+}
+
+impl ChangeReader {
+    /// The next changes, at least `max` of them unless the feed ends first; `None`
+    /// once it has ended.
+    pub async fn next_chunk(&mut self, max: usize) -> Result<Option<Vec<ContactChange>>> {
+        let mut out = Vec::new();
+        while out.len() < max.max(1) {
+            let page = match &mut self.cursor {
+                Cursor::Full { done: true, .. } => break,
+                Cursor::Full { after, done } => {
+                    let sql = page_sql(self.backend, FULL_PAGE);
+                    let row = sqlx::query(&sql)
+                        .bind(self.account_id)
+                        .bind(*after)
+                        .bind(self.up_to_seq)
+                        .bind(PAGE)
+                        .fetch_one(&mut *self.tx)
+                        .await?;
+                    let page = parse_page(row.try_get(0)?)?;
+                    if let Some(last) = page.last() {
+                        *after = last.0;
+                    }
+                    *done = (page.len() as i64) < PAGE;
+                    page
+                }
+                Cursor::Ids { ids, at } => {
+                    if *at >= ids.len() {
+                        break;
+                    }
+                    let end = (*at + PAGE as usize).min(ids.len());
+                    let list = serde_json::to_string(&ids[*at..end]).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    *at = end;
+                    let sql = page_sql(self.backend, by_ids_filter(self.backend));
+                    let row = sqlx::query(&sql).bind(self.account_id).bind(list).fetch_one(&mut *self.tx).await?;
+                    parse_page(row.try_get(0)?)?
+                }
+            };
+            out.extend(page.into_iter().map(|r| to_change(r, &self.kinds)));
+        }
+        let ended =
+            matches!(self.cursor, Cursor::Full { done: true, .. }) || matches!(&self.cursor, Cursor::Ids { ids, at } if *at >= ids.len());
+        Ok(if out.is_empty() && ended { None } else { Some(out) })
+    }
+
+    /// Ends the read snapshot.
+    pub async fn finish(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
 impl Store {
-    /// Changes of `account_id` with a sequence above `since`. With `since = 0` this is
-    /// a full load (tombstones skipped).
-    pub async fn changes_since(&self, account_id: i64, since: i64) -> Result<ChangeBatch> {
+    /// Opens the change feed of `account_id` above `since` in one consistent
+    /// snapshot. With `since = 0` it is a full load (tombstones skipped).
+    pub async fn change_reader(&self, account_id: i64, since: i64) -> Result<ChangeReader> {
         let mut tx = self.read_snapshot().await?;
         let acc = sqlx::query("SELECT change_seq, time_zone FROM accounts WHERE id = $1").bind(account_id).fetch_one(&mut *tx).await?;
         let up_to_seq = get_i64(&acc, "change_seq")?;
@@ -120,40 +191,30 @@ impl Store {
         for r in &field_rows {
             fields.push(crate::fields::row_to_field_pub(r)?);
         }
-        let kinds: HashMap<i64, &DataField> = fields.iter().map(|f| (f.id, f)).collect();
-
+        let kinds = fields.iter().map(|f| (f.id, f.kind)).collect();
         let backend = self.backend();
-        let mut changes = Vec::new();
-        if since == 0 {
-            let sql = page_sql(backend, FULL_PAGE);
-            let mut after = 0i64;
-            loop {
-                let row = sqlx::query(&sql).bind(account_id).bind(after).bind(up_to_seq).bind(PAGE).fetch_one(&mut *tx).await?;
-                let page = parse_page(row.try_get(0)?)?;
-                let n = page.len() as i64;
-                if let Some(last) = page.last() {
-                    after = last.0;
-                }
-                changes.extend(page.into_iter().map(|r| to_change(r, &kinds)));
-                if n < PAGE {
-                    break;
-                }
-            }
+        let cursor = if since == 0 {
+            Cursor::Full { after: 0, done: false }
         } else {
             let row = sqlx::query(changed_ids_sql(backend)).bind(account_id).bind(since).bind(up_to_seq).fetch_one(&mut *tx).await?;
             let text: Option<String> = row.try_get(0)?;
             let ids: Vec<i64> =
                 serde_json::from_str(text.as_deref().unwrap_or("[]")).map_err(|e| StoreError::Corrupt(format!("changed ids: {e}")))?;
-            let sql = page_sql(backend, by_ids_filter(backend));
-            for chunk in ids.chunks(PAGE as usize) {
-                let list = serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let row = sqlx::query(&sql).bind(account_id).bind(list).fetch_one(&mut *tx).await?;
-                changes.extend(parse_page(row.try_get(0)?)?.into_iter().map(|r| to_change(r, &kinds)));
-            }
-            // Apply in sequence order (the engine takes the last state of an id).
-            changes.sort_by_key(|c: &ContactChange| (c.seq, c.id));
+            Cursor::Ids { ids, at: 0 }
+        };
+        Ok(ChangeReader { tx, account_id, backend, up_to_seq, time_zone, fields, kinds, cursor })
+    }
+
+    /// Changes of `account_id` with a sequence above `since`, all at once. With
+    /// `since = 0` this is a full load (tombstones skipped).
+    pub async fn changes_since(&self, account_id: i64, since: i64) -> Result<ChangeBatch> {
+        let mut reader = self.change_reader(account_id, since).await?;
+        let mut changes = Vec::new();
+        while let Some(chunk) = reader.next_chunk(usize::MAX).await? {
+            changes.extend(chunk);
         }
-        tx.commit().await?;
+        let (up_to_seq, time_zone, fields) = (reader.up_to_seq, reader.time_zone.clone(), reader.fields.clone());
+        reader.finish().await?;
         Ok(ChangeBatch { up_to_seq, time_zone, fields, changes })
     }
 }
