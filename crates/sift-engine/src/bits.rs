@@ -21,7 +21,7 @@ impl Bits {
 
     /// Grows (with zeros) or shrinks to hold `rows` rows.
     pub fn resize(&mut self, rows: usize) {
-        self.words.resize(words_for(rows), 0);
+        resize_exact(&mut self.words, words_for(rows), 0);
     }
 
     pub fn words(&self) -> &[u64] {
@@ -127,6 +127,16 @@ pub(crate) fn build<T: Copy>(vals: &[T], pred: impl Fn(T) -> bool) -> Bits {
         *w = b;
     }
     Bits::from_words(words)
+}
+
+/// `Vec::resize` without the doubling: a column grows to exactly the rows it holds,
+/// so an index loaded in chunks is as compact as one loaded at once. (Large vectors
+/// grow in place through `realloc`, so this costs no copying where it matters.)
+pub(crate) fn resize_exact<T: Clone>(v: &mut Vec<T>, len: usize, fill: T) {
+    if len > v.capacity() {
+        v.reserve_exact(len - v.len());
+    }
+    v.resize(len, fill);
 }
 
 #[cfg(test)]

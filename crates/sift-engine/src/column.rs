@@ -40,7 +40,7 @@ pub(crate) struct StrCol {
 
 impl StrCol {
     pub fn grow(&mut self, rows: usize) {
-        self.codes.resize(rows, EMPTY);
+        crate::bits::resize_exact(&mut self.codes, rows, EMPTY);
     }
 
     pub fn set(&mut self, row: usize, v: Option<&str>) {
@@ -83,7 +83,7 @@ pub(crate) struct NumCol {
 
 impl NumCol {
     pub fn grow(&mut self, rows: usize) {
-        self.vals.resize(rows, 0.0);
+        crate::bits::resize_exact(&mut self.vals, rows, 0.0);
         self.valid.resize(rows);
     }
 
@@ -121,7 +121,7 @@ pub(crate) struct DateCol {
 
 impl DateCol {
     pub fn grow(&mut self, rows: usize) {
-        self.secs.resize(rows, 0);
+        crate::bits::resize_exact(&mut self.secs, rows, 0);
         self.valid.resize(rows);
         self.is_day.resize(rows);
     }

@@ -207,6 +207,9 @@ impl AccountIndex {
 
         // New contacts get rows in ascending id order.
         new_records.sort_unstable_by_key(|(id, _)| *id);
+        if self.row_ids.capacity() < self.row_ids.len() + new_records.len() {
+            self.row_ids.reserve_exact(new_records.len());
+        }
         for (id, rec) in new_records {
             let row = u32::try_from(self.rows()).unwrap_or(NO_ROW);
             self.row_ids.push(id);
@@ -253,9 +256,9 @@ impl AccountIndex {
         let rows = self.rows();
         self.live.resize(rows);
         self.email.grow(rows);
-        self.status.resize(rows, 0);
-        self.opt_in_type.resize(rows, 0);
-        self.email_type.resize(rows, 0);
+        bits::resize_exact(&mut self.status, rows, 0);
+        bits::resize_exact(&mut self.opt_in_type, rows, 0);
+        bits::resize_exact(&mut self.email_type, rows, 0);
         self.created.grow(rows);
         self.modified.grow(rows);
         for c in self.fields.values_mut() {
