@@ -199,16 +199,7 @@ impl Store {
 
     /// Extends the lease of a running import. False if it is no longer ours.
     pub async fn heartbeat_import(&self, account_id: i64, id: &str, owner: &str, lease_ms: i64) -> Result<bool> {
-        let mut w = self.write().await?;
-        let res = sqlx::query("UPDATE imports SET lease_until = $4 WHERE account_id = $1 AND id = $2 AND lease_owner = $3 AND status = 1")
-            .bind(account_id)
-            .bind(id)
-            .bind(owner)
-            .bind(now_ms() + lease_ms)
-            .execute(&mut *w.tx)
-            .await?;
-        w.commit().await?;
-        Ok(res.rows_affected() > 0)
+        crate::extend_lease(self, crate::JobTable::Imports, account_id, id, owner, lease_ms).await
     }
 
     /// Ends an import with a final status (and drops the stored file).

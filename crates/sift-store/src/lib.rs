@@ -244,6 +244,36 @@ pub async fn next_change_seq(tx: &mut Transaction<'static, Any>, account_id: i64
     Ok(row.try_get::<i64, _>(0)?)
 }
 
+/// The job queues whose rows carry leases.
+pub(crate) enum JobTable {
+    Refreshes,
+    Imports,
+}
+
+/// Extends the lease of a running job if `owner` still holds it; false if it does not.
+pub(crate) async fn extend_lease<'q, Id>(
+    store: &Store,
+    table: JobTable,
+    account_id: i64,
+    id: Id,
+    owner: &'q str,
+    lease_ms: i64,
+) -> Result<bool>
+where
+    Id: 'q + Send + sqlx::Encode<'q, Any> + sqlx::Type<Any>,
+{
+    let mut w = store.write().await?;
+    let sql = match table {
+        JobTable::Imports => "UPDATE imports SET lease_until = $4 WHERE account_id = $1 AND id = $2 AND lease_owner = $3 AND status = 1",
+        JobTable::Refreshes => {
+            "UPDATE refreshes SET lease_until = $4 WHERE account_id = $1 AND id = $2 AND lease_owner = $3 AND status = 1"
+        }
+    };
+    let res = sqlx::query(sql).bind(account_id).bind(id).bind(owner).bind(now_ms() + lease_ms).execute(&mut *w.tx).await?;
+    w.commit().await?;
+    Ok(res.rows_affected() > 0)
+}
+
 /// Allocates `n` consecutive ids from one of the account's counters and returns the
 /// first. Counters: `next_contact_id`, `next_list_id`, `next_field_id`, `next_refresh_id`.
 pub(crate) async fn allocate_ids(tx: &mut Transaction<'static, Any>, account_id: i64, counter: &'static str, n: i64) -> Result<i64> {

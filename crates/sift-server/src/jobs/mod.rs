@@ -41,7 +41,7 @@ async fn import_worker(st: AppState, mut shutdown: watch::Receiver<bool>) {
         match st.store.claim_import(&st.worker_id, st.lease_ms()).await {
             Ok(Some((imp, file))) => {
                 let id = imp.id.clone();
-                let hb = heartbeat(st.clone(), imp.account_id, id.clone());
+                let hb = heartbeat(st.clone(), Lease::Import { account_id: imp.account_id, id: id.clone() });
                 let result = guarded(imports::process(&st, imp.clone(), file)).await;
                 hb.abort();
                 if let Err(e) = result {
@@ -60,17 +60,28 @@ async fn import_worker(st: AppState, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-/// Keeps an import's lease alive while it runs (every third of the lease), so a slow
-/// chunk is never mistaken for a dead process.
-fn heartbeat(st: AppState, account_id: i64, id: String) -> JoinHandle<()> {
+/// A claimed job whose lease a heartbeat keeps alive.
+pub enum Lease {
+    Refresh { account_id: i64, id: i64 },
+    Import { account_id: i64, id: String },
+}
+
+/// Extends a running job's lease every third of the lease, so slow work is never
+/// mistaken for a dead process. Stops by itself once the job is no longer ours;
+/// the caller aborts it when the job ends.
+pub fn heartbeat(st: AppState, job: Lease) -> JoinHandle<()> {
     tokio::spawn(async move {
         let every = st.config.lease / 3;
         loop {
             tokio::time::sleep(every).await;
-            match st.store.heartbeat_import(account_id, &id, &st.worker_id, st.lease_ms()).await {
+            let extended = match &job {
+                Lease::Refresh { account_id, id } => st.store.heartbeat_refresh(*account_id, *id, &st.worker_id, st.lease_ms()).await,
+                Lease::Import { account_id, id } => st.store.heartbeat_import(*account_id, id, &st.worker_id, st.lease_ms()).await,
+            };
+            match extended {
                 Ok(true) => {}
                 Ok(false) => return,
-                Err(e) => tracing::warn!(error = %e, "import heartbeat failed"),
+                Err(e) => tracing::warn!(error = %e, "job heartbeat failed"),
             }
         }
     })

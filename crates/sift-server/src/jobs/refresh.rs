@@ -14,7 +14,7 @@ use sift_store::refreshes::{FinishOutcome, Refresh, RefreshOutcome};
 use tokio::sync::watch;
 
 use crate::app::AppState;
-use crate::jobs::guarded;
+use crate::jobs::{guarded, heartbeat, Lease};
 
 pub async fn worker(st: AppState, mut shutdown: watch::Receiver<bool>) {
     loop {
@@ -39,28 +39,9 @@ pub async fn worker(st: AppState, mut shutdown: watch::Receiver<bool>) {
 
 /// Runs one claimed refresh with a heartbeat beside it.
 async fn run(st: &AppState, r: Refresh) {
-    let (stop_tx, mut stop_rx) = watch::channel(false);
-    let hb = {
-        let st = st.clone();
-        let (account, id) = (r.account_id, r.id);
-        tokio::spawn(async move {
-            let every = st.config.lease / 3;
-            loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = stop_rx.changed() => return,
-                }
-                match st.store.heartbeat_refresh(account, id, &st.worker_id, st.lease_ms()).await {
-                    Ok(true) => {}
-                    Ok(false) => return,
-                    Err(e) => tracing::warn!(error = %e, "refresh heartbeat failed"),
-                }
-            }
-        })
-    };
+    let hb = heartbeat(st.clone(), Lease::Refresh { account_id: r.account_id, id: r.id });
     let result = guarded(evaluate_and_finish(st, &r)).await;
-    let _ = stop_tx.send(true);
-    let _ = hb.await;
+    hb.abort();
     if let Err(e) = result {
         // A database hiccup is recoverable: keep the job (its lease lapses and it is
         // run again, up to the attempt limit). A rule problem is not: fail it now.

@@ -120,10 +120,15 @@ async fn members_page(
     let fields = st.store.data_fields(account).await?;
     let members = st.store.segment_members(account, l.id).await?.unwrap_or_default();
     let mut out = Vec::new();
+    // Members are counted as they are found, not by their position in the stored
+    // set, so contacts deleted since the refresh never make a page short before the end.
     let mut to_skip = page.skip as usize;
-    let ids: Vec<u32> = members.iter().collect();
-    for chunk in ids.chunks(1000) {
-        let want: Vec<i64> = chunk.iter().map(|&i| i as i64).collect();
+    let mut ids = members.iter();
+    loop {
+        let want: Vec<i64> = ids.by_ref().take(1000).map(i64::from).collect();
+        if want.is_empty() {
+            break;
+        }
         for c in st.store.contacts_by_ids(account, &want).await? {
             if modified_since.is_some_and(|m| c.modified_ms < m) {
                 continue;
@@ -136,9 +141,6 @@ async fn members_page(
             if out.len() as i64 >= page.select {
                 return Ok(Json(out));
             }
-        }
-        if modified_since.is_none() && to_skip >= chunk.len() {
-            // fast path handled by the loop; nothing to do
         }
     }
     Ok(Json(out))
